@@ -1,0 +1,57 @@
+/** The search index port (DESIGN.md §6). Implementations: OpenSearch (aws), SQLite FTS5 (local). */
+export type TextSource = 'text-layer' | 'ocr' | 'mixed' | 'none';
+
+export interface IndexDocument {
+  /** Stable hash of `bucket/key` (see documentId()). */
+  id: string;
+  bucket: string;
+  key: string;
+  file_name: string;
+  original_path: string | null;
+  extension: string | null;
+  content_type: string;
+  size: number;
+  sha256: string;
+  etag: string | null;
+  /** ISO-8601 */
+  modified_at: string | null;
+  /** ISO-8601 */
+  indexed_at: string;
+  page_count: number | null;
+  content: string;
+  text_source: TextSource;
+  ocr_confidence: number | null;
+  thumbnail_key: string | null;
+  text_embedding?: number[] | null;
+  image_embedding?: number[] | null;
+  warnings: string[];
+  /** Encoding the text was decoded from, when it was a text file. */
+  encoding?: string | null;
+}
+
+export interface IndexOptions {
+  signal?: AbortSignal;
+}
+
+export interface SearchHit {
+  id: string;
+  score: number;
+  bucket: string;
+  key: string;
+  file_name: string;
+  original_path: string | null;
+  text_source: TextSource;
+  snippet: string;
+}
+
+export interface IndexPort {
+  /** Create or replace the document with this id. Rejects with an IngestError for this document only. */
+  upsert(doc: IndexDocument, options?: IndexOptions): Promise<void>;
+  /** Remove the document; a missing document is not an error. */
+  delete(id: string, options?: IndexOptions): Promise<void>;
+  /** Fetch a document by id (null when absent). */
+  get(id: string, options?: IndexOptions): Promise<IndexDocument | null>;
+  search(query: string, options?: IndexOptions & { size?: number }): Promise<SearchHit[]>;
+  /** Flush pending batched writes and release resources. Idempotent. */
+  close(): Promise<void>;
+}

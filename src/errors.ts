@@ -1,0 +1,40 @@
+/**
+ * Every error that crosses a component boundary is an IngestError: a stable
+ * `code` callers can switch on, and `retryable` deciding retry vs dead-letter.
+ * Only src/pipeline/classify.ts turns foreign errors (SDK, fs, fetch) into these.
+ */
+export interface IngestErrorOptions {
+  retryable: boolean;
+  cause?: unknown;
+  /** Extra structured context for logs (never secrets). */
+  details?: Record<string, unknown>;
+}
+
+export class IngestError extends Error {
+  readonly code: string;
+  readonly retryable: boolean;
+  readonly details: Record<string, unknown> | undefined;
+  readonly isIngestError = true as const;
+
+  constructor(code: string, message: string, options: IngestErrorOptions) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'IngestError';
+    this.code = code;
+    this.retryable = options.retryable;
+    this.details = options.details;
+  }
+}
+
+export function isIngestError(err: unknown): err is IngestError {
+  return typeof err === 'object' && err !== null && (err as { isIngestError?: unknown }).isIngestError === true;
+}
+
+/** A permanent error: the message goes to the dead-letter queue. */
+export function permanent(code: string, message: string, cause?: unknown, details?: Record<string, unknown>): IngestError {
+  return new IngestError(code, message, { retryable: false, cause, details });
+}
+
+/** A transient error: the message is retried with backoff. */
+export function transient(code: string, message: string, cause?: unknown, details?: Record<string, unknown>): IngestError {
+  return new IngestError(code, message, { retryable: true, cause, details });
+}
