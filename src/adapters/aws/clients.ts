@@ -1,0 +1,61 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { Agent } from 'node:https';
+import { Agent as HttpAgent } from 'node:http';
+
+/**
+ * AWS SDK clients with the SDK's own retry (standard mode) and explicit socket timeouts.
+ * Endpoint overrides (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_SQS/_S3/_DYNAMODB) are passed explicitly:
+ * the SQS client otherwise prefers the queue URL's host, and S3 needs path-style addressing on
+ * emulators.
+ */
+export interface AwsClients {
+  sqs: SQSClient;
+  s3: S3Client;
+  dynamodb: DynamoDBClient;
+  destroy(): void;
+}
+
+function endpointFor(service: 'SQS' | 'S3' | 'DYNAMODB', env: NodeJS.ProcessEnv): string | undefined {
+  const value = env[`AWS_ENDPOINT_URL_${service}`] ?? env.AWS_ENDPOINT_URL;
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function handler(requestTimeoutMs: number): NodeHttpHandler {
+  const agentOptions = { keepAlive: true, maxSockets: 64 };
+  return new NodeHttpHandler({
+    connectionTimeout: 5_000,
+    requestTimeout: requestTimeoutMs,
+    httpAgent: new HttpAgent(agentOptions),
+    httpsAgent: new Agent(agentOptions),
+  });
+}
+
+export function createAwsClients(env: NodeJS.ProcessEnv = process.env): AwsClients {
+  const sqsEndpoint = endpointFor('SQS', env);
+  const s3Endpoint = endpointFor('S3', env);
+  const dynamoEndpoint = endpointFor('DYNAMODB', env);
+  const sqs = new SQSClient({
+    // a long poll is 20 s; the socket timeout must outlast it
+    requestHandler: handler(35_000),
+    ...(sqsEndpoint ? { endpoint: sqsEndpoint, useQueueUrlAsEndpoint: false } : {}),
+  });
+  const s3 = new S3Client({
+    requestHandler: handler(60_000),
+    ...(s3Endpoint ? { endpoint: s3Endpoint, forcePathStyle: true } : {}),
+  });
+  const dynamodb = new DynamoDBClient({
+    requestHandler: handler(10_000),
+    ...(dynamoEndpoint ? { endpoint: dynamoEndpoint } : {}),
+  });
+  return {
+    sqs, s3, dynamodb,
+    destroy() {
+      sqs.destroy();
+      s3.destroy();
+      dynamodb.destroy();
+    },
+  };
+}

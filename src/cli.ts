@@ -1,0 +1,66 @@
+/**
+ * spot-ingest command line (DESIGN.md §3 process contract): the command runs in this very process.
+ * Exit codes: 0 clean stop, 2 bad configuration or usage, 1 anything else.
+ */
+import { Command, CommanderError } from 'commander';
+import { createAwsClients } from './adapters/aws/clients.ts';
+import { OpenSearchIndex } from './adapters/index/opensearch.ts';
+import { createStateTable } from './adapters/state/create-table.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { runDaemon } from './daemon.ts';
+import { createLogger } from './observability/logger.ts';
+
+const program = new Command()
+  .name('spot-ingest')
+  .description('Turn "file uploaded" queue messages into searchable documents (S3 → text → OpenSearch).')
+  .exitOverride()
+  .configureOutput({ outputError: (text, write) => write(text) });
+
+program
+  .command('run')
+  .description('consume the queue until SIGTERM / SIGINT, then drain and exit 0')
+  .action(async () => {
+    const config = loadConfig();
+    const logger = createLogger(config.logLevel);
+    process.exitCode = await runDaemon(config, logger);
+  });
+
+program
+  .command('setup')
+  .description('create the OpenSearch index (and, with --create-table, the DynamoDB state table for development)')
+  .option('--create-table', 'also create the DynamoDB table named by INGEST_STATE_TABLE')
+  .action(async (options: { createTable?: boolean }) => {
+    const config = loadConfig();
+    if (config.openSearchUrl === undefined) throw new ConfigError('INGEST_OPENSEARCH_URL: required by setup');
+    const index = new OpenSearchIndex({ url: config.openSearchUrl, index: config.openSearchIndex });
+    try {
+      await index.ensureIndex({ textEmbeddingDims: null, imageEmbeddingDims: null });
+      console.log(`index "${config.openSearchIndex}" is ready`);
+    } finally {
+      await index.close();
+    }
+    if (options.createTable) {
+      if (config.stateTable === undefined) throw new ConfigError('INGEST_STATE_TABLE: required by setup --create-table');
+      const clients = createAwsClients();
+      try {
+        await createStateTable(clients.dynamodb, config.stateTable);
+        console.log(`table "${config.stateTable}" is ready`);
+      } finally {
+        clients.destroy();
+      }
+    }
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode === 0 ? 0 : 2;
+  } else if (err instanceof ConfigError) {
+    console.error(`spot-ingest: ${err.message}`);
+    process.exitCode = 2;
+  } else {
+    console.error(`spot-ingest: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * All configuration, from environment variables (DESIGN.md §3), parsed once by one zod schema.
+ * A bad value is a ConfigError naming the variable; the CLI turns it into exit code 2.
+ */
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  readonly retryable = false;
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+const optionalString = z
+  .string()
+  .trim()
+  .optional()
+  .transform((v) => (v === undefined || v === '' ? undefined : v));
+
+const url = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' });
+const optionalUrl = optionalString.pipe(url.optional());
+
+function int(min: number, max: number) {
+  return z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+}
+
+const modelId = optionalString.transform((v) => (v === 'none' ? null : v));
+
+const schema = z.object({
+  INGEST_QUEUE_URL: optionalUrl,
+  INGEST_DLQ_URL: optionalUrl,
+  INGEST_STATE_TABLE: optionalString.pipe(
+    z.string().regex(/^[a-zA-Z0-9_.-]{3,255}$/, 'must be a DynamoDB table name (3-255 of a-z A-Z 0-9 _ . -)').optional(),
+  ),
+  INGEST_OPENSEARCH_URL: optionalUrl,
+  INGEST_OPENSEARCH_INDEX: optionalString.pipe(
+    z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'must be a lowercase OpenSearch index or alias name').optional(),
+  ),
+  INGEST_THUMBNAIL_BUCKET: optionalString,
+  INGEST_THUMBNAIL_PREFIX: optionalString,
+  INGEST_TEXT_EMBEDDING_MODEL: modelId,
+  INGEST_IMAGE_EMBEDDING_MODEL: modelId,
+  INGEST_OCR_LANGS: optionalString.pipe(z.string().regex(/^[a-z_]+(\+[a-z_]+)*$/, 'must look like jpn+eng').optional()),
+  INGEST_CONCURRENCY: int(1, 1000).optional(),
+  INGEST_MAX_FILE_BYTES: int(1, Number.MAX_SAFE_INTEGER).optional(),
+  INGEST_VISIBILITY_TIMEOUT: int(10, 43_200).optional(),
+  INGEST_HTTP_PORT: int(0, 65_535).optional(),
+  INGEST_HTTP_HOST: optionalString,
+  INGEST_IMDS: optionalString.pipe(z.enum(['on', 'off', 'auto']).optional()),
+  INGEST_DATA_DIR: optionalString,
+  INGEST_SHUTDOWN_GRACE_SECONDS: int(1, 3600).optional(),
+  INGEST_INSTANCE_ID: optionalString,
+  LOG_LEVEL: optionalString.pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional()),
+});
+
+export interface Config {
+  /** true when INGEST_QUEUE_URL is unset: the embedded local stack (DESIGN.md §8). */
+  localMode: boolean;
+  queueUrl: string | undefined;
+  dlqUrl: string | undefined;
+  stateTable: string | undefined;
+  openSearchUrl: string | undefined;
+  openSearchIndex: string;
+  thumbnailBucket: string | undefined;
+  thumbnailPrefix: string;
+  textEmbeddingModel: string | null;
+  imageEmbeddingModel: string | null;
+  ocrLangs: string;
+  concurrency: number;
+  maxFileBytes: number;
+  visibilityTimeoutSeconds: number;
+  httpPort: number;
+  httpHost: string;
+  imds: 'on' | 'off' | 'auto';
+  dataDir: string;
+  /** How long SIGTERM waits for in-flight work before releasing it (keep below systemd's TimeoutStopSec). */
+  shutdownGraceSeconds: number;
+  /** Lease owner identity; the EC2 instance id when known, else host name. */
+  instanceId: string | undefined;
+  logLevel: string;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? 'environment');
+      const value = env[name];
+      const shown = value === undefined ? '' : ` (got ${JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value)})`;
+      return `${name}: ${issue.message}${shown}`;
+    });
+    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  const localMode = e.INGEST_QUEUE_URL === undefined;
+  const textModel = env.INGEST_TEXT_EMBEDDING_MODEL === undefined ? 'amazon.titan-embed-text-v2:0' : e.INGEST_TEXT_EMBEDDING_MODEL;
+  const imageModel = env.INGEST_IMAGE_EMBEDDING_MODEL === undefined ? 'amazon.titan-embed-image-v1' : e.INGEST_IMAGE_EMBEDDING_MODEL;
+  return {
+    localMode,
+    queueUrl: e.INGEST_QUEUE_URL,
+    dlqUrl: e.INGEST_DLQ_URL,
+    stateTable: e.INGEST_STATE_TABLE,
+    openSearchUrl: e.INGEST_OPENSEARCH_URL,
+    openSearchIndex: e.INGEST_OPENSEARCH_INDEX ?? 'files',
+    thumbnailBucket: e.INGEST_THUMBNAIL_BUCKET,
+    thumbnailPrefix: e.INGEST_THUMBNAIL_PREFIX ?? 'thumbnails/',
+    textEmbeddingModel: textModel ?? null,
+    imageEmbeddingModel: imageModel ?? null,
+    ocrLangs: e.INGEST_OCR_LANGS ?? 'jpn+eng',
+    concurrency: e.INGEST_CONCURRENCY ?? 2 * availableParallelism(),
+    maxFileBytes: e.INGEST_MAX_FILE_BYTES ?? 536_870_912,
+    visibilityTimeoutSeconds: e.INGEST_VISIBILITY_TIMEOUT ?? 120,
+    httpPort: e.INGEST_HTTP_PORT ?? 9400,
+    httpHost: e.INGEST_HTTP_HOST ?? (localMode ? '127.0.0.1' : '0.0.0.0'),
+    imds: e.INGEST_IMDS ?? 'auto',
+    dataDir: resolve(e.INGEST_DATA_DIR ?? (localMode ? './.spot-ingest' : '/var/lib/spot-ingest')),
+    shutdownGraceSeconds: e.INGEST_SHUTDOWN_GRACE_SECONDS ?? 90,
+    instanceId: e.INGEST_INSTANCE_ID,
+    logLevel: e.LOG_LEVEL ?? 'info',
+  };
+}
+
+/** The variables `spot-ingest run` needs against real AWS (not in local mode). */
+export function requireForQueueMode(config: Config): void {
+  const missing: string[] = [];
+  if (config.stateTable === undefined) missing.push('INGEST_STATE_TABLE');
+  if (config.openSearchUrl === undefined) missing.push('INGEST_OPENSEARCH_URL');
+  if (missing.length > 0) {
+    throw new ConfigError(`invalid configuration:\n  ${missing.map((m) => `${m}: required when INGEST_QUEUE_URL is set`).join('\n  ')}`);
+  }
+}

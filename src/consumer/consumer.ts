@@ -1,0 +1,183 @@
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { IngestError } from '../errors.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { JobResult, MessageProcessor } from '../pipeline/job.ts';
+import { classifyError } from '../pipeline/classify.ts';
+import type { Acknowledger } from './acknowledger.ts';
+import { retryDelaySeconds } from './backoff.ts';
+import { Heartbeat } from './heartbeat.ts';
+import { Poller } from './poller.ts';
+import type { QueueMessage } from './queue-message.ts';
+
+export interface ConsumerOptions {
+  sqs: SQSClient;
+  queueUrl: string;
+  acknowledger: Acknowledger;
+  capacity: number;
+  visibilityTimeoutSeconds: number;
+  process: MessageProcessor;
+  logger: Logger;
+  metrics: Metrics;
+  waitTimeSeconds?: number;
+}
+
+/** The reason a job's signal carries when the daemon gives its message back to the queue. */
+export const RELEASE = (why: string) => new IngestError('RELEASED', `released: ${why}`, { retryable: true });
+
+/**
+ * Receives messages (through the Poller), runs each under a lease heartbeat, and settles it into
+ * exactly one outcome of DESIGN.md §4. Drains on request: stop receiving, let work finish until a
+ * deadline, then release (visibility 0) whatever is left.
+ */
+export class Consumer {
+  readonly #o: ConsumerOptions;
+  readonly #poller: Poller;
+  readonly #jobs = new Map<string, AbortController>();
+
+  constructor(options: ConsumerOptions) {
+    this.#o = options;
+    this.#poller = new Poller({
+      sqs: options.sqs,
+      queueUrl: options.queueUrl,
+      capacity: options.capacity,
+      visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,
+      ...(options.waitTimeSeconds === undefined ? {} : { waitTimeSeconds: options.waitTimeSeconds }),
+      handle: (m) => this.#handle(m),
+      onReceiveError: (err, n) => {
+        options.metrics.receiveErrors.inc();
+        options.logger.warn({ err: classifyError(err), consecutiveFailures: n }, 'receive failed; backing off');
+      },
+    });
+  }
+
+  get inFlight(): number {
+    return this.#poller.inFlight;
+  }
+
+  get receiving(): boolean {
+    return !this.#poller.stopped;
+  }
+
+  start(): void {
+    this.#poller.start();
+  }
+
+  /** Stop receiving at once; in-flight work continues. */
+  stopReceiving(): Promise<void> {
+    return this.#poller.stop();
+  }
+
+  /** Give every in-flight message back to the queue now. */
+  releaseAll(why: string): void {
+    for (const controller of this.#jobs.values()) controller.abort(RELEASE(why));
+  }
+
+  /**
+   * Stop receiving, wait for in-flight work until `deadline` (epoch ms), release what is left, and
+   * wait until every message is settled (deleted or back on the queue).
+   */
+  async drain(deadline: number): Promise<void> {
+    await this.stopReceiving();
+    const remaining = deadline - Date.now();
+    if (this.inFlight > 0 && remaining > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.#poller.idle(),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, remaining))),
+      ]).finally(() => clearTimeout(timer));
+    }
+    if (this.inFlight > 0) this.releaseAll('drain deadline reached');
+    await this.#poller.idle();
+    await this.#o.acknowledger.close();
+  }
+
+  async #handle(message: QueueMessage): Promise<void> {
+    const { logger, metrics, acknowledger, visibilityTimeoutSeconds } = this.#o;
+    const log = logger.child({ messageId: message.messageId, receiveCount: message.receiveCount });
+    const controller = new AbortController();
+    this.#jobs.set(message.messageId, controller);
+    metrics.inFlight.inc();
+    const renewals = new Set<() => Promise<void>>();
+    const heartbeat = new Heartbeat({
+      intervalMs: (visibilityTimeoutSeconds * 1000) / 3,
+      beat: async () => {
+        await acknowledger.changeVisibility(message.receiptHandle, visibilityTimeoutSeconds, controller.signal);
+        metrics.visibilityExtensions.inc({ result: 'ok' });
+        for (const renew of renewals) await renew();
+      },
+      onError: (err) => {
+        const e = classifyError(err);
+        metrics.visibilityExtensions.inc({ result: 'failed' });
+        log.warn({ err: e }, 'lease renewal failed');
+        if (e.code === 'LEASE_LOST') controller.abort(e);
+      },
+    }).start();
+
+    let result: JobResult;
+    try {
+      result = await this.#o.process(message, {
+        signal: controller.signal,
+        log,
+        keepAlive: (renew) => {
+          renewals.add(renew);
+          return () => renewals.delete(renew);
+        },
+      });
+    } catch (err) {
+      result = { outcome: 'retry', error: classifyError(err), events: [] };
+    } finally {
+      await heartbeat.stop();
+    }
+    const reason: unknown = controller.signal.reason;
+    if (controller.signal.aborted && result.outcome === 'retry' && reason instanceof IngestError && reason.code === 'RELEASED') {
+      result = { ...result, outcome: 'released', error: reason };
+    }
+    try {
+      await this.#settle(message, result, log);
+    } finally {
+      this.#jobs.delete(message.messageId);
+      metrics.inFlight.dec();
+    }
+  }
+
+  async #settle(message: QueueMessage, result: JobResult, log: Logger): Promise<void> {
+    const { acknowledger, metrics } = this.#o;
+    let outcome = result.outcome;
+    const ms = Date.now() - message.receivedAt;
+    const error = result.error;
+    try {
+      switch (outcome) {
+        case 'done':
+        case 'duplicate':
+        case 'stale':
+          await acknowledger.delete(message.receiptHandle);
+          break;
+        case 'dead-letter':
+          if (error !== undefined && (await acknowledger.deadLetter(message, error))) break;
+          outcome = 'retry';
+          log.warn('no dead-letter queue known: leaving the message for SQS redrive');
+          await this.#retry(message);
+          break;
+        case 'retry':
+          await this.#retry(message);
+          break;
+        case 'released':
+          await acknowledger.changeVisibility(message.receiptHandle, 0);
+          break;
+      }
+    } catch (err) {
+      // The message stays on the queue and reappears when its visibility lapses: nothing is lost.
+      log.error({ err: classifyError(err), outcome }, 'could not settle message; it will reappear after its visibility timeout');
+    }
+    metrics.messages.inc({ outcome });
+    const line = { outcome, ms, events: result.events, ...(error ? { code: error.code, reason: error.message } : {}) };
+    if (outcome === 'dead-letter') log.error(line, `message dead-lettered: ${error?.code}`);
+    else if (outcome === 'retry' || outcome === 'released') log.warn(line, `message ${outcome}${error ? `: ${error.code}` : ''}`);
+    else log.info(line, `message ${outcome}`);
+  }
+
+  async #retry(message: QueueMessage): Promise<void> {
+    await this.#o.acknowledger.changeVisibility(message.receiptHandle, retryDelaySeconds(message.receiveCount));
+  }
+}

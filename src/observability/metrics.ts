@@ -1,0 +1,35 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export type MessageOutcome = 'done' | 'duplicate' | 'stale' | 'retry' | 'dead-letter' | 'released';
+
+/** The daemon's Prometheus metrics, on their own registry (no global state between tests). */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly messages = new Counter({
+    name: 'spot_ingest_messages_total',
+    help: 'Queue messages by final outcome',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly stepSeconds = new Histogram({
+    name: 'spot_ingest_step_duration_seconds',
+    help: 'Duration of each pipeline step',
+    labelNames: ['step'] as const,
+    buckets: [0.005, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+    registers: [this.registry],
+  });
+  readonly inFlight = new Gauge({ name: 'spot_ingest_in_flight', help: 'Messages being processed', registers: [this.registry] });
+  readonly visibilityExtensions = new Counter({
+    name: 'spot_ingest_visibility_extensions_total',
+    help: 'Lease renewals (ChangeMessageVisibility heartbeats)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly receiveErrors = new Counter({ name: 'spot_ingest_receive_errors_total', help: 'Failed ReceiveMessage calls', registers: [this.registry] });
+  readonly draining = new Gauge({ name: 'spot_ingest_draining', help: '1 while the daemon drains', registers: [this.registry] });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'spot_ingest_' });
+    for (const outcome of ['done', 'duplicate', 'stale', 'retry', 'dead-letter', 'released']) this.messages.inc({ outcome }, 0);
+  }
+}

@@ -1,0 +1,42 @@
+import { basename, extname } from 'node:path/posix';
+import type { IndexDocument, TextSource } from '../adapters/index/port.ts';
+import { documentId } from '../adapters/index/document-id.ts';
+import type { FileEvent } from '../messages/file-event.ts';
+import type { Downloaded } from './download.ts';
+import type { DetectedType } from './detect-type.ts';
+
+export interface Extraction {
+  text: string;
+  textSource: TextSource;
+  pageCount: number | null;
+  ocrConfidence: number | null;
+  encoding: string | null;
+  warnings: string[];
+}
+
+/** The index document of DESIGN.md §6 for one downloaded, extracted object. */
+export function buildDocument(event: FileEvent, file: Downloaded, type: DetectedType, extraction: Extraction, now = new Date()): IndexDocument {
+  const fileName = basename(event.key) || event.key;
+  const nameExtension = extname(fileName).replace(/^\./, '').toLowerCase();
+  return {
+    id: documentId(event.bucket, event.key),
+    bucket: event.bucket,
+    key: event.key,
+    file_name: fileName,
+    original_path: event.originalPath ?? null,
+    extension: nameExtension || type.extension,
+    content_type: type.mime,
+    size: file.size,
+    sha256: file.sha256,
+    etag: file.etag ?? event.etag ?? null,
+    modified_at: (file.lastModified ?? new Date(event.eventTime)).toISOString(),
+    indexed_at: now.toISOString(),
+    page_count: extraction.pageCount,
+    content: extraction.text,
+    text_source: extraction.textSource,
+    ocr_confidence: extraction.ocrConfidence,
+    thumbnail_key: null,
+    warnings: extraction.warnings,
+    encoding: extraction.encoding,
+  };
+}

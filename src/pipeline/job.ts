@@ -1,0 +1,31 @@
+import type { IngestError } from '../errors.ts';
+import type { MessageOutcome } from '../observability/metrics.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { QueueMessage } from '../consumer/queue-message.ts';
+
+/** What a processor is given for one message. */
+export interface JobContext {
+  /** Aborted when the job must stop: drain deadline, second SIGTERM, or a lost lease. */
+  signal: AbortSignal;
+  log: Logger;
+  /** Register a renewal to run on every lease heartbeat (e.g. the state record's lease); returns an unregister. */
+  keepAlive(renew: () => Promise<void>): () => void;
+}
+
+export interface EventSummary {
+  key: string;
+  kind: 'upsert' | 'delete';
+  outcome: MessageOutcome;
+  code?: string;
+  textSource?: string;
+  characters?: number;
+  steps?: Record<string, number>;
+}
+
+export interface JobResult {
+  outcome: MessageOutcome;
+  error?: IngestError;
+  events: EventSummary[];
+}
+
+export type MessageProcessor = (message: QueueMessage, context: JobContext) => Promise<JobResult>;

@@ -1,0 +1,138 @@
+import type { IndexPort } from '../adapters/index/port.ts';
+import { documentId } from '../adapters/index/document-id.ts';
+import type { StatePort } from '../adapters/state/port.ts';
+import type { StoragePort } from '../adapters/storage/port.ts';
+import { isIngestError, permanent, transient } from '../errors.ts';
+import type { FileEvent } from '../messages/file-event.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { buildDocument } from './build-document.ts';
+import { classifyError } from './classify.ts';
+import { detectType } from './detect-type.ts';
+import { downloadObject, type Downloaded } from './download.ts';
+import { extractContent } from './extract.ts';
+import type { EventSummary, JobContext } from './job.ts';
+import { StepTimer } from './steps.ts';
+import type { TempFiles } from './temp-files.ts';
+
+export interface PipelineDeps {
+  state: StatePort;
+  index: IndexPort;
+  storage: StoragePort;
+  temp: TempFiles;
+  /** Lease owner prefix (instance id or host); each job appends its own token. */
+  owner: string;
+  leaseSeconds: number;
+  maxFileBytes: number;
+  metrics?: Metrics;
+}
+
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+/**
+ * One FileEvent through the pipeline: claim → (delete | download → detect → extract → index) → record.
+ * Returns the event's outcome; throws a classified IngestError for retry / dead-letter, after
+ * recording it in the state record (FAILED) or dropping the claim (so a retry can take it at once).
+ */
+export async function processEvent(event: FileEvent, deps: PipelineDeps, ctx: JobContext, owner: string): Promise<EventSummary> {
+  const { state, index, temp, metrics } = deps;
+  const pk = `${event.bucket}/${event.key}`;
+  const log = ctx.log.child({ bucket: event.bucket, key: event.key, event: event.kind });
+  const timer = new StepTimer(metrics);
+  const summary = (outcome: EventSummary['outcome'], extra: Partial<EventSummary> = {}): EventSummary => ({
+    key: event.key, kind: event.kind, outcome, steps: timer.steps, ...extra,
+  });
+  if (event.kind === 'upsert' && event.size !== undefined && event.size > deps.maxFileBytes) {
+    throw permanent('OBJECT_TOO_LARGE', `s3://${pk} is ${event.size} bytes, over INGEST_MAX_FILE_BYTES (${deps.maxFileBytes})`);
+  }
+  const claim = await timer.time('claim', () =>
+    state.claim(
+      {
+        pk, kind: event.kind, eventTime: event.eventTime, owner, leaseUntil: nowSeconds() + deps.leaseSeconds, now: nowSeconds(),
+        ...(event.etag ? { etag: event.etag } : {}),
+        ...(event.versionId ? { versionId: event.versionId } : {}),
+        ...(event.sequencer ? { sequencer: event.sequencer } : {}),
+      },
+      { signal: ctx.signal },
+    ),
+  );
+  if (claim.kind === 'duplicate' || claim.kind === 'stale') {
+    log.info({ outcome: claim.kind, status: claim.record.status }, `event ${claim.kind}: nothing to redo`);
+    return summary(claim.kind);
+  }
+  if (claim.kind === 'busy') throw transient('OBJECT_BUSY', `s3://${pk} is being processed by ${claim.record.leaseOwner}`);
+
+  const unregister = ctx.keepAlive(() => state.renew(pk, owner, nowSeconds() + deps.leaseSeconds));
+  let path: string | undefined;
+  try {
+    if (event.kind === 'delete') {
+      await timer.time('index', () => index.delete(documentId(event.bucket, event.key), { signal: ctx.signal }));
+      await timer.time('record', () =>
+        state.complete({ pk, owner, status: 'DELETED', eventTime: event.eventTime, steps: timer.steps, ...versionOf(event) }),
+      );
+      return summary('done');
+    }
+    path = temp.path();
+    let file: Downloaded;
+    try {
+      file = await timer.time('download', () =>
+        downloadObject({
+          storage: deps.storage, bucket: event.bucket, key: event.key, path: path!, maxBytes: deps.maxFileBytes, signal: ctx.signal,
+          ...(event.versionId ? { versionId: event.versionId } : {}),
+        }),
+      );
+    } catch (err) {
+      if (isIngestError(err) && err.code === 'OBJECT_NOT_FOUND') {
+        await state.release(pk, owner);
+        log.info('object no longer exists: event is stale');
+        return summary('stale', { code: err.code });
+      }
+      throw err;
+    }
+    const previous = claim.previous;
+    if (previous?.status === 'INDEXED' && previous.sha256 === file.sha256) {
+      await timer.time('record', () => state.complete({ pk, owner, status: 'INDEXED', eventTime: event.eventTime, ...recordOf(file, previous.contentType) }));
+      log.info('content unchanged since it was indexed: not re-indexed');
+      return summary('duplicate');
+    }
+    const type = await timer.time('detect', () => detectType(path!, { fileName: event.key, ...(event.mimeType ? { declaredMime: event.mimeType } : {}) }));
+    const extraction = await timer.time('extract', () => extractContent(path!, type, ctx.signal));
+    const doc = buildDocument(event, file, type, extraction);
+    await timer.time('index', () => index.upsert(doc, { signal: ctx.signal }));
+    await timer.time('record', () =>
+      state.complete({
+        pk, owner, status: 'INDEXED', eventTime: event.eventTime, steps: timer.steps, warnings: extraction.warnings,
+        ...recordOf(file, type.mime),
+        ...(event.sequencer ? { sequencer: event.sequencer } : {}),
+      }),
+    );
+    if (extraction.warnings.length > 0) log.warn({ warnings: extraction.warnings }, 'indexed with warnings');
+    return summary('done', { textSource: extraction.textSource, characters: extraction.text.length });
+  } catch (err) {
+    const error = classifyError(err);
+    // Cleanup must not carry the job's (possibly aborted) signal.
+    const record = error.retryable ? state.release(pk, owner) : state.fail(pk, owner, `${error.code}: ${error.message}`);
+    await record.catch((e: unknown) => log.warn({ err: classifyError(e) }, 'could not update the state record after a failure'));
+    throw error;
+  } finally {
+    unregister();
+    if (path !== undefined) await temp.remove(path);
+  }
+}
+
+function versionOf(event: FileEvent) {
+  return {
+    ...(event.etag ? { etag: event.etag } : {}),
+    ...(event.versionId ? { versionId: event.versionId } : {}),
+    ...(event.sequencer ? { sequencer: event.sequencer } : {}),
+  };
+}
+
+function recordOf(file: Downloaded, contentType: string | undefined) {
+  return {
+    sha256: file.sha256,
+    size: file.size,
+    ...(file.etag ? { etag: file.etag } : {}),
+    ...(file.versionId ? { versionId: file.versionId } : {}),
+    ...(contentType ? { contentType } : {}),
+  };
+}

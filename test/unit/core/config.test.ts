@@ -1,0 +1,55 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
+import { ConfigError, loadConfig, requireForQueueMode } from '../../../src/config.ts';
+
+test('defaults follow DESIGN.md §3', () => {
+  const c = loadConfig({});
+  assert.equal(c.localMode, true);
+  assert.equal(c.openSearchIndex, 'files');
+  assert.equal(c.thumbnailPrefix, 'thumbnails/');
+  assert.equal(c.textEmbeddingModel, 'amazon.titan-embed-text-v2:0');
+  assert.equal(c.imageEmbeddingModel, 'amazon.titan-embed-image-v1');
+  assert.equal(c.ocrLangs, 'jpn+eng');
+  assert.equal(c.concurrency, 2 * availableParallelism());
+  assert.equal(c.maxFileBytes, 536870912);
+  assert.equal(c.visibilityTimeoutSeconds, 120);
+  assert.equal(c.httpPort, 9400);
+  assert.equal(c.httpHost, '127.0.0.1');
+  assert.equal(c.imds, 'auto');
+  assert.match(c.dataDir, /\.spot-ingest$/);
+  assert.equal(c.logLevel, 'info');
+});
+
+test('queue mode uses the production data dir and listens on all interfaces', () => {
+  const c = loadConfig({ INGEST_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123/q', INGEST_TEXT_EMBEDDING_MODEL: 'none' });
+  assert.equal(c.localMode, false);
+  assert.equal(c.dataDir, '/var/lib/spot-ingest');
+  assert.equal(c.httpHost, '0.0.0.0');
+  assert.equal(c.textEmbeddingModel, null);
+});
+
+for (const [name, value] of [
+  ['INGEST_CONCURRENCY', '0'],
+  ['INGEST_CONCURRENCY', 'lots'],
+  ['INGEST_VISIBILITY_TIMEOUT', '5'],
+  ['INGEST_HTTP_PORT', '70000'],
+  ['INGEST_QUEUE_URL', 'not a url'],
+  ['INGEST_IMDS', 'maybe'],
+  ['LOG_LEVEL', 'loud'],
+  ['INGEST_OPENSEARCH_INDEX', 'Upper'],
+] as const) {
+  test(`a bad ${name}=${value} is a ConfigError naming the variable`, () => {
+    assert.throws(() => loadConfig({ [name]: value }), (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.equal(err.code, 'CONFIG_INVALID');
+      assert.match(err.message, new RegExp(name));
+      return true;
+    });
+  });
+}
+
+test('queue mode requires the state table and OpenSearch', () => {
+  const c = loadConfig({ INGEST_QUEUE_URL: 'http://127.0.0.1:1/000/q' });
+  assert.throws(() => requireForQueueMode(c), /INGEST_STATE_TABLE[\s\S]*INGEST_OPENSEARCH_URL/);
+});
