@@ -59,6 +59,7 @@ const schema = z.object({
   INGEST_DATA_DIR: optionalString,
   INGEST_SHUTDOWN_GRACE_SECONDS: int(1, 3600).optional(),
   INGEST_INSTANCE_ID: optionalString,
+  INGEST_RETRY_BASE_SECONDS: int(1, 3600).optional(),
   LOG_LEVEL: optionalString.pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional()),
 });
 
@@ -86,6 +87,8 @@ export interface Config {
   shutdownGraceSeconds: number;
   /** Lease owner identity; the EC2 instance id when known, else host name. */
   instanceId: string | undefined;
+  /** First retry delay; later ones double, with jitter, up to 15 minutes. */
+  retryBaseSeconds: number;
   logLevel: string;
 }
 
@@ -125,6 +128,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: resolve(e.INGEST_DATA_DIR ?? (localMode ? './.spot-ingest' : '/var/lib/spot-ingest')),
     shutdownGraceSeconds: e.INGEST_SHUTDOWN_GRACE_SECONDS ?? 90,
     instanceId: e.INGEST_INSTANCE_ID,
+    retryBaseSeconds: e.INGEST_RETRY_BASE_SECONDS ?? 10,
     logLevel: e.LOG_LEVEL ?? 'info',
   };
 }

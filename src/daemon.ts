@@ -58,6 +58,7 @@ export async function runDaemon(config: Config, logger: Logger): Promise<number>
       acknowledger,
       capacity: config.concurrency,
       visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
+      backoff: { baseSeconds: config.retryBaseSeconds, maxSeconds: 900 },
       logger,
       metrics,
       process: createMessageProcessor({
@@ -89,7 +90,7 @@ export async function runDaemon(config: Config, logger: Logger): Promise<number>
           resolve(signal);
         } else {
           logger.warn({ signal, inFlight: consumer.inFlight }, 'second signal: releasing all in-flight messages now');
-          consumer.releaseAll(`second ${signal}`);
+          consumer.releaseAll(`second ${signal}`, { abortPoll: true });
         }
       };
       process.on('SIGTERM', onSignal);

@@ -5,7 +5,7 @@ import type { Metrics } from '../observability/metrics.ts';
 import type { JobResult, MessageProcessor } from '../pipeline/job.ts';
 import { classifyError } from '../pipeline/classify.ts';
 import type { Acknowledger } from './acknowledger.ts';
-import { retryDelaySeconds } from './backoff.ts';
+import { defaultBackoff, retryDelaySeconds, type BackoffPolicy } from './backoff.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { Poller } from './poller.ts';
 import type { QueueMessage } from './queue-message.ts';
@@ -20,6 +20,7 @@ export interface ConsumerOptions {
   logger: Logger;
   metrics: Metrics;
   waitTimeSeconds?: number;
+  backoff?: BackoffPolicy;
 }
 
 /** The reason a job's signal carries when the daemon gives its message back to the queue. */
@@ -44,6 +45,7 @@ export class Consumer {
       visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,
       ...(options.waitTimeSeconds === undefined ? {} : { waitTimeSeconds: options.waitTimeSeconds }),
       handle: (m) => this.#handle(m),
+      giveBack: (m) => this.#giveBack(m),
       onReceiveError: (err, n) => {
         options.metrics.receiveErrors.inc();
         options.logger.warn({ err: classifyError(err), consecutiveFailures: n }, 'receive failed; backing off');
@@ -63,14 +65,19 @@ export class Consumer {
     this.#poller.start();
   }
 
-  /** Stop receiving at once; in-flight work continues. */
+  /** Stop receiving at once (no new receive); in-flight work continues. */
   stopReceiving(): Promise<void> {
     return this.#poller.stop();
   }
 
-  /** Give every in-flight message back to the queue now. */
-  releaseAll(why: string): void {
+  /**
+   * Give every in-flight message back to the queue now. A long poll in progress is left to return
+   * (whatever it brings is given back too) unless `abortPoll` — for a second signal, when exiting
+   * now matters more than a message possibly hidden for one visibility timeout.
+   */
+  releaseAll(why: string, { abortPoll = false }: { abortPoll?: boolean } = {}): void {
     for (const controller of this.#jobs.values()) controller.abort(RELEASE(why));
+    if (abortPoll) void this.#poller.stop({ abort: true });
   }
 
   /**
@@ -78,17 +85,20 @@ export class Consumer {
    * wait until every message is settled (deleted or back on the queue).
    */
   async drain(deadline: number): Promise<void> {
-    await this.stopReceiving();
-    const remaining = deadline - Date.now();
-    if (this.inFlight > 0 && remaining > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        this.#poller.idle(),
-        new Promise<void>((resolve) => (timer = setTimeout(resolve, remaining))),
-      ]).finally(() => clearTimeout(timer));
-    }
+    let loopEnded = false;
+    const stopped = this.stopReceiving().then(() => (loopEnded = true));
+    const settled = (async () => {
+      await stopped;
+      await this.#poller.idle();
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      settled,
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now())))),
+    ]).finally(() => clearTimeout(timer));
     if (this.inFlight > 0) this.releaseAll('drain deadline reached');
-    await this.#poller.idle();
+    if (!loopEnded) this.#o.logger.info('waiting for the last long poll to return (at most WaitTimeSeconds)');
+    await settled;
     await this.#o.acknowledger.close();
   }
 
@@ -141,6 +151,15 @@ export class Consumer {
     }
   }
 
+  async #giveBack(message: QueueMessage): Promise<void> {
+    try {
+      await this.#o.acknowledger.changeVisibility(message.receiptHandle, 0);
+      this.#o.logger.info({ messageId: message.messageId }, 'received while stopping: given back to the queue');
+    } catch (err) {
+      this.#o.logger.warn({ messageId: message.messageId, err: classifyError(err) }, 'could not give back a message; it reappears after its visibility timeout');
+    }
+  }
+
   async #settle(message: QueueMessage, result: JobResult, log: Logger): Promise<void> {
     const { acknowledger, metrics } = this.#o;
     let outcome = result.outcome;
@@ -178,6 +197,6 @@ export class Consumer {
   }
 
   async #retry(message: QueueMessage): Promise<void> {
-    await this.#o.acknowledger.changeVisibility(message.receiptHandle, retryDelaySeconds(message.receiveCount));
+    await this.#o.acknowledger.changeVisibility(message.receiptHandle, retryDelaySeconds(message.receiveCount, this.#o.backoff ?? defaultBackoff));
   }
 }

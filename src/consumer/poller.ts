@@ -11,16 +11,23 @@ export interface PollerOptions {
   waitTimeSeconds?: number;
   /** Starts work on one message; the returned promise settles when its slot is free again. */
   handle: (message: QueueMessage) => Promise<void>;
+  /** Gives back (visibility 0) a message that arrived after stop() — it is never started. */
+  giveBack: (message: QueueMessage) => Promise<void>;
   onReceiveError: (err: unknown, consecutiveFailures: number) => void;
 }
 
 /**
  * Slot-aware long-poll loop: asks SQS only for as many messages as there are free slots and starts
  * each one the moment it arrives, so one slow file never holds the others back (no batch barrier).
+ *
+ * stop() sends no new receive but lets a long poll in progress return, and gives back whatever it
+ * brings. Aborting the poll instead would leave it alive on the server, where it can swallow a
+ * message that is released a moment later and hide it for a whole visibility timeout.
  */
 export class Poller {
   readonly #o: PollerOptions;
-  readonly #stop = new AbortController();
+  readonly #abort = new AbortController();
+  #stopping = false;
   readonly #active = new Set<Promise<void>>();
   #slotFreed: (() => void) | undefined;
   #loop: Promise<void> | undefined;
@@ -34,16 +41,20 @@ export class Poller {
   }
 
   get stopped(): boolean {
-    return this.#stop.signal.aborted;
+    return this.#stopping;
   }
 
   start(): void {
     this.#loop ??= this.#run();
   }
 
-  /** Stop receiving at once (aborts the long poll). Work in flight goes on; see idle(). */
-  async stop(): Promise<void> {
-    this.#stop.abort(new Error('poller stopped'));
+  /**
+   * Stop receiving: no new receive is sent. Resolves when the loop has ended (a long poll in
+   * progress may take up to WaitTimeSeconds; `abort` cuts it short). Work in flight goes on.
+   */
+  async stop({ abort = false }: { abort?: boolean } = {}): Promise<void> {
+    this.#stopping = true;
+    if (abort) this.#abort.abort(new Error('poller aborted'));
     this.#slotFreed?.();
     await this.#loop;
   }
@@ -54,9 +65,9 @@ export class Poller {
   }
 
   async #run(): Promise<void> {
-    const signal = this.#stop.signal;
+    const signal = this.#abort.signal;
     let failures = 0;
-    while (!signal.aborted) {
+    while (!this.#stopping) {
       const free = this.#o.capacity - this.#active.size;
       if (free <= 0) {
         await new Promise<void>((resolve) => (this.#slotFreed = resolve));
@@ -77,10 +88,12 @@ export class Poller {
         failures = 0;
         for (const raw of out.Messages ?? []) {
           const message = toQueueMessage(raw);
-          if (message !== null) this.#track(message);
+          if (message === null) continue;
+          if (this.#stopping) this.#track(message, this.#o.giveBack);
+          else this.#track(message, this.#o.handle);
         }
       } catch (err) {
-        if (signal.aborted) break;
+        if (this.#stopping) break;
         failures += 1;
         this.#o.onReceiveError(err, failures);
         const delayMs = Math.min(30_000, 500 * 2 ** Math.min(failures - 1, 6)) * (0.5 + Math.random() / 2);
@@ -89,9 +102,8 @@ export class Poller {
     }
   }
 
-  #track(message: QueueMessage): void {
-    const job: Promise<void> = this.#o
-      .handle(message)
+  #track(message: QueueMessage, run: (message: QueueMessage) => Promise<void>): void {
+    const job: Promise<void> = run(message)
       .catch(() => undefined) // handle() owns its errors; a throw must never kill the loop
       .finally(() => {
         this.#active.delete(job);

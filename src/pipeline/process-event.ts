@@ -90,7 +90,10 @@ export async function processEvent(event: FileEvent, deps: PipelineDeps, ctx: Jo
     }
     const previous = claim.previous;
     if (previous?.status === 'INDEXED' && previous.sha256 === file.sha256) {
-      await timer.time('record', () => state.complete({ pk, owner, status: 'INDEXED', eventTime: event.eventTime, ...recordOf(file, previous.contentType) }));
+      await timer.time('record', () => state.complete({
+        pk, owner, status: 'INDEXED', eventTime: event.eventTime, ...recordOf(file, previous.contentType),
+        ...(previous.warnings ? { warnings: previous.warnings } : {}), ...(previous.steps ? { steps: previous.steps } : {}),
+      }));
       log.info('content unchanged since it was indexed: not re-indexed');
       return summary('duplicate');
     }

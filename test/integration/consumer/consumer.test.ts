@@ -1,0 +1,182 @@
+/**
+ * The consumer against real SQS semantics (fauxqs): slots, leases, and the outcomes of DESIGN.md §4.
+ * The processor is a stand-in so each outcome can be forced; SQS itself is not mocked.
+ */
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Acknowledger } from '../../../src/consumer/acknowledger.ts';
+import { Consumer } from '../../../src/consumer/consumer.ts';
+import { discoverDlqUrl } from '../../../src/consumer/dlq-discovery.ts';
+import { permanent, transient } from '../../../src/errors.ts';
+import { Metrics } from '../../../src/observability/metrics.ts';
+import type { JobResult, MessageProcessor } from '../../../src/pipeline/job.ts';
+import { createQueuePair, queueCounts, receiveVisible, send, testSqs, uniqueName } from '../../support/aws.ts';
+import { memoryLogger } from '../../support/silent-logger.ts';
+import { waitFor } from '../../support/wait-for.ts';
+
+const sqs = testSqs();
+test.after(() => sqs.destroy());
+
+function makeConsumer(queueUrl: string, dlqUrl: string | undefined, process: MessageProcessor, capacity = 4, visibilityTimeoutSeconds = 30) {
+  const metrics = new Metrics();
+  const { logger, lines } = memoryLogger();
+  const acknowledger = new Acknowledger({ sqs, queueUrl, dlqUrl });
+  const consumer = new Consumer({
+    sqs, queueUrl, acknowledger, capacity, visibilityTimeoutSeconds, process, logger, metrics,
+    waitTimeSeconds: 1, backoff: { baseSeconds: 1, maxSeconds: 2 },
+  });
+  return { consumer, metrics, lines };
+}
+
+const done: JobResult = { outcome: 'done', events: [] };
+
+test('the DLQ is discovered from the RedrivePolicy', async () => {
+  const { queueUrl, dlqUrl } = await createQueuePair(sqs, uniqueName('discover'));
+  assert.equal(await discoverDlqUrl(sqs, queueUrl), dlqUrl);
+  const { queueUrl: bare } = await createQueuePair(sqs, uniqueName('bare'));
+  const plain = (await sqs.send(new (await import('@aws-sdk/client-sqs')).CreateQueueCommand({ QueueName: uniqueName('plain') }))).QueueUrl!;
+  assert.equal(await discoverDlqUrl(sqs, plain), undefined);
+  assert.ok(bare);
+});
+
+test('never holds more messages than free slots, and one slow message does not block the others', async () => {
+  const { queueUrl, dlqUrl } = await createQueuePair(sqs, uniqueName('slots'));
+  for (let i = 0; i < 12; i++) await send(sqs, queueUrl, i === 0 ? 'slow' : `fast-${i}`);
+  let active = 0;
+  let maxActive = 0;
+  const finished: string[] = [];
+  let releaseSlow: () => void = () => undefined;
+  const slowGate = new Promise<void>((r) => (releaseSlow = r));
+  const { consumer, metrics } = makeConsumer(queueUrl, dlqUrl, async (m) => {
+    active += 1;
+    maxActive = Math.max(maxActive, active);
+    try {
+      if (m.body === 'slow') await slowGate;
+      else await sleep(20);
+      finished.push(m.body);
+      return done;
+    } finally {
+      active -= 1;
+    }
+  }, 3);
+  consumer.start();
+  // all 11 fast messages finish while the slow one still holds its slot
+  await waitFor(() => finished.filter((b) => b.startsWith('fast')).length === 11, { what: 'fast messages', timeoutMs: 20_000 });
+  assert.equal(finished.includes('slow'), false);
+  releaseSlow();
+  await waitFor(() => finished.length === 12, { what: 'slow message' });
+  await consumer.drain(Date.now() + 5_000);
+  assert.ok(maxActive <= 3, `at most 3 in flight, saw ${maxActive}`);
+  assert.equal((await queueCounts(sqs, queueUrl)).total, 0, 'every message deleted');
+  assert.match(await metrics.registry.metrics(), /spot_ingest_messages_total\{outcome="done"\} 12/);
+});
+
+test('the lease keeps a slow message invisible past its visibility timeout, and stops after delete', async () => {
+  const { queueUrl, dlqUrl } = await createQueuePair(sqs, uniqueName('lease'));
+  await send(sqs, queueUrl, 'long job');
+  let finish: () => void = () => undefined;
+  const gate = new Promise<void>((r) => (finish = r));
+  let started = false;
+  const { consumer, metrics, lines } = makeConsumer(queueUrl, dlqUrl, async () => {
+    started = true;
+    await gate;
+    return done;
+  }, 1, 2);
+  consumer.start();
+  await waitFor(() => started, { what: 'job start' });
+  // Through several 2 s visibility windows, another receiver never sees the message.
+  const until = Date.now() + 5_000;
+  while (Date.now() < until) {
+    assert.equal((await receiveVisible(sqs, queueUrl, 1)).length, 0, 'message must stay invisible while leased');
+    await sleep(250);
+  }
+  finish();
+  await consumer.drain(Date.now() + 5_000);
+  assert.equal((await queueCounts(sqs, queueUrl)).total, 0);
+  const text = await metrics.registry.metrics();
+  assert.match(text, /spot_ingest_visibility_extensions_total\{result="ok"\} [1-9]/);
+  assert.doesNotMatch(text, /visibility_extensions_total\{result="failed"\} [1-9]/, 'no renewal after delete');
+  assert.equal(lines().filter((l) => l.msg === 'lease renewal failed').length, 0);
+});
+
+test('a transient failure is retried with backoff, then succeeds; nothing is dead-lettered', async () => {
+  const { queueUrl, dlqUrl } = await createQueuePair(sqs, uniqueName('retry'));
+  await send(sqs, queueUrl, 'flaky');
+  const attempts: number[] = [];
+  const { consumer, metrics } = makeConsumer(queueUrl, dlqUrl, async (m) => {
+    attempts.push(m.receiveCount);
+    if (attempts.length < 3) return { outcome: 'retry', error: transient('THROTTLED', 'slow down'), events: [] };
+    return done;
+  });
+  consumer.start();
+  await waitFor(() => attempts.length === 3, { what: 'third attempt', timeoutMs: 20_000 });
+  await consumer.drain(Date.now() + 5_000);
+  assert.deepEqual(attempts, [1, 2, 3], 'ApproximateReceiveCount grows');
+  assert.equal((await queueCounts(sqs, queueUrl)).total, 0);
+  assert.equal((await queueCounts(sqs, dlqUrl)).total, 0);
+  assert.match(await metrics.registry.metrics(), /outcome="retry"\} 2/);
+});
+
+test('a permanent failure goes to the DLQ at once with its error attributes', async () => {
+  const { queueUrl, dlqUrl } = await createQueuePair(sqs, uniqueName('dead'));
+  await send(sqs, queueUrl, '{"not":"a known shape"}');
+  const { consumer, lines } = makeConsumer(queueUrl, dlqUrl, async () => ({
+    outcome: 'dead-letter', error: permanent('MESSAGE_UNKNOWN_FORMAT', 'no known message format'), events: [],
+  }));
+  consumer.start();
+  const [dead] = await waitFor(async () => {
+    const m = await receiveVisible(sqs, dlqUrl);
+    return m.length > 0 ? m : null;
+  }, { what: 'DLQ message' });
+  await consumer.drain(Date.now() + 5_000);
+  assert.equal(dead!.Body, '{"not":"a known shape"}');
+  const attrs = dead!.MessageAttributes!;
+  assert.equal(attrs.ErrorCode?.StringValue, 'MESSAGE_UNKNOWN_FORMAT');
+  assert.equal(attrs.ErrorMessage?.StringValue, 'no known message format');
+  assert.equal(attrs.ReceiveCount?.StringValue, '1');
+  assert.ok(!Number.isNaN(Date.parse(attrs.FailedAt?.StringValue ?? '')));
+  assert.equal((await queueCounts(sqs, queueUrl)).total, 0, 'deleted from the source queue');
+  const line = lines().find((l) => l.outcome === 'dead-letter');
+  assert.equal(line?.code, 'MESSAGE_UNKNOWN_FORMAT');
+  assert.ok(line?.messageId, 'log line names the message');
+});
+
+test('without a DLQ a permanent failure is left for SQS redrive (treated as retry)', async () => {
+  const { queueUrl } = await createQueuePair(sqs, uniqueName('nodlq'));
+  await send(sqs, queueUrl, 'x');
+  let calls = 0;
+  const { consumer } = makeConsumer(queueUrl, undefined, async () => {
+    calls += 1;
+    return { outcome: 'dead-letter', error: permanent('MESSAGE_INVALID_JSON', 'bad'), events: [] };
+  });
+  consumer.start();
+  await waitFor(() => calls >= 1, { what: 'first attempt' });
+  await consumer.drain(Date.now() + 5_000);
+  assert.equal((await queueCounts(sqs, queueUrl)).total, 1, 'the message is still on the queue');
+});
+
+test('drain past its deadline releases in-flight work at once (visibility 0)', async () => {
+  const { queueUrl, dlqUrl } = await createQueuePair(sqs, uniqueName('release'));
+  await send(sqs, queueUrl, 'stuck');
+  let started = false;
+  const { consumer, metrics } = makeConsumer(queueUrl, dlqUrl, async (_m, ctx) => {
+    started = true;
+    await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
+    return { outcome: 'retry', error: transient('ABORTED', 'stopped'), events: [] };
+  });
+  consumer.start();
+  await waitFor(() => started, { what: 'job start' });
+  const t0 = Date.now();
+  await consumer.drain(Date.now() + 300);
+  assert.ok(Date.now() - t0 < 5_000, 'drain honours its deadline');
+  // visible again immediately, not after the 30 s visibility timeout
+  const seenAt = Date.now();
+  const again = await waitFor(async () => {
+    const m = await receiveVisible(sqs, queueUrl);
+    return m.length > 0 ? m : null;
+  }, { what: 'released message to be visible', timeoutMs: 10_000 });
+  assert.equal(again.length, 1);
+  assert.ok(Date.now() - seenAt < 3_000, `visible again within 3 s (took ${Date.now() - seenAt} ms), not after the 30 s timeout`);
+  assert.match(await metrics.registry.metrics(), /outcome="released"\} 1/);
+});
