@@ -5,7 +5,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { IngestError } from '../errors.ts';
-import { MicroBatcher, type ItemResult } from '../lib/micro-batcher.ts';
+import { MicroBatcher } from '../lib/micro-batcher.ts';
 import type { QueueMessage } from './queue-message.ts';
 
 export interface AcknowledgerOptions {
@@ -23,25 +23,28 @@ export class Acknowledger {
   readonly #sqs: SQSClient;
   readonly #queueUrl: string;
   readonly dlqUrl: string | undefined;
-  readonly #deletes: MicroBatcher<string, void>;
+  readonly #deletes: MicroBatcher<string>;
 
   constructor(options: AcknowledgerOptions) {
     this.#sqs = options.sqs;
     this.#queueUrl = options.queueUrl;
     this.dlqUrl = options.dlqUrl;
-    this.#deletes = new MicroBatcher<string, void>({
+    this.#deletes = new MicroBatcher<string>({
       maxItems: 10,
+      maxBytes: 1_048_576,
       lingerMs: options.lingerMs ?? 20,
       send: (handles) => this.#deleteBatch(handles),
+      closedError: () => new Error('acknowledger is closed'),
     });
   }
 
   /** Delete a message (batched with others arriving within a few ms). */
   delete(receiptHandle: string): Promise<void> {
-    return this.#deletes.add(receiptHandle);
+    return this.#deletes.add(receiptHandle, receiptHandle.length);
   }
 
-  async #deleteBatch(handles: string[]): Promise<ItemResult<void>[]> {
+  /** One result per handle: null when deleted, else the error for its caller. */
+  async #deleteBatch(handles: readonly string[]): Promise<(Error | null)[]> {
     const out = await this.#sqs.send(
       new DeleteMessageBatchCommand({
         QueueUrl: this.#queueUrl,
@@ -51,12 +54,11 @@ export class Acknowledger {
     const failed = new Map((out.Failed ?? []).map((f) => [f.Id, f]));
     return handles.map((_, i) => {
       const f = failed.get(String(i));
-      if (f === undefined) return { ok: true, value: undefined };
-      const error = Object.assign(new Error(`DeleteMessageBatch entry failed: ${f.Code}: ${f.Message ?? ''}`), {
+      if (f === undefined) return null;
+      return Object.assign(new Error(`DeleteMessageBatch entry failed: ${f.Code}: ${f.Message ?? ''}`), {
         name: f.Code ?? 'DeleteFailed',
         $fault: f.SenderFault ? 'client' : 'server',
       });
-      return { ok: false, error };
     });
   }
 

@@ -1,72 +1,148 @@
 /**
- * Collects single calls into batches (up to `maxItems`, or whatever arrived within `lingerMs`),
- * sends each batch with one `send`, and settles every caller from its own item's result.
- * `close()` flushes what is pending and waits for batches in flight; it leaves no timer behind.
+ * Collects items into batches: a batch is sent when it holds `maxItems` items or `maxBytes`
+ * bytes, or `lingerMs` after its first item arrived. Each caller's promise settles from its own
+ * item's outcome. An item whose signal aborts before its batch is sent is removed and its
+ * promise rejects with the signal's reason.
  */
-export type ItemResult<R> = { ok: true; value: R } | { ok: false; error: unknown };
-
-export interface MicroBatcherOptions<T, R> {
+export interface MicroBatcherOptions<T> {
   maxItems: number;
+  maxBytes: number;
   lingerMs: number;
-  /** Must return one result per item, in order. A throw fails every item of the batch. */
-  send: (items: T[]) => Promise<ItemResult<R>[]>;
+  /**
+   * Sends one batch. Resolves with one entry per item, in order: null for success, else the
+   * error its caller's promise rejects with. A rejection fails every item of the batch.
+   */
+  send: (items: readonly T[]) => Promise<ReadonlyArray<unknown>>;
+  /** The error for items added after close() or still pending at destroy(). */
+  closedError: () => Error;
 }
 
-interface Pending<T, R> {
+interface Entry<T> {
   item: T;
-  resolve: (value: R) => void;
-  reject: (error: unknown) => void;
+  bytes: number;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
 }
 
-export class MicroBatcher<T, R> {
-  readonly #options: MicroBatcherOptions<T, R>;
-  #pending: Pending<T, R>[] = [];
-  #timer: NodeJS.Timeout | undefined;
-  readonly #inFlight = new Set<Promise<void>>();
+export class MicroBatcher<T> {
+  readonly #options: MicroBatcherOptions<T>;
+  #pending: Entry<T>[] = [];
+  #pendingBytes = 0;
+  #linger: NodeJS.Timeout | undefined;
+  readonly #inflight = new Set<Promise<void>>();
   #closed = false;
 
-  constructor(options: MicroBatcherOptions<T, R>) {
+  constructor(options: MicroBatcherOptions<T>) {
+    for (const name of ['maxItems', 'maxBytes'] as const) {
+      if (!Number.isInteger(options[name]) || options[name] < 1) throw new RangeError(`${name} must be a positive integer`);
+    }
+    if (!Number.isFinite(options.lingerMs) || options.lingerMs < 0) throw new RangeError('lingerMs must be >= 0');
     this.#options = options;
   }
 
-  add(item: T): Promise<R> {
-    if (this.#closed) return Promise.reject(new Error('batcher is closed'));
-    return new Promise<R>((resolve, reject) => {
-      this.#pending.push({ item, resolve, reject });
-      if (this.#pending.length >= this.#options.maxItems) this.flush();
-      else if (this.#timer === undefined) {
-        this.#timer = setTimeout(() => this.flush(), this.#options.lingerMs);
-      }
-    });
+  get pendingCount(): number {
+    return this.#pending.length;
   }
 
+  get inflightCount(): number {
+    return this.#inflight.size;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  add(item: T, bytes: number, signal?: AbortSignal): Promise<void> {
+    if (this.#closed) return Promise.reject(this.#options.closedError());
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const { promise, resolve, reject } = Promise.withResolvers<void>();
+    const entry: Entry<T> = { item, bytes, resolve, reject, signal, onAbort: undefined };
+    if (signal) {
+      entry.onAbort = () => this.#abort(entry);
+      signal.addEventListener('abort', entry.onAbort, { once: true });
+    }
+    // Keep each request under maxBytes: what is already waiting goes first.
+    if (this.#pending.length > 0 && this.#pendingBytes + bytes > this.#options.maxBytes) this.flush();
+    this.#pending.push(entry);
+    this.#pendingBytes += bytes;
+    if (this.#pending.length >= this.#options.maxItems || this.#pendingBytes >= this.#options.maxBytes) {
+      this.flush();
+    } else if (this.#linger === undefined) {
+      this.#linger = setTimeout(() => {
+        this.#linger = undefined;
+        this.flush();
+      }, this.#options.lingerMs);
+    }
+    return promise;
+  }
+
+  /** Sends what is pending now (if anything). */
   flush(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    while (this.#pending.length > 0) {
-      const batch = this.#pending.splice(0, this.#options.maxItems);
-      const run = this.#run(batch).finally(() => this.#inFlight.delete(run));
-      this.#inFlight.add(run);
-    }
+    this.#clearLinger();
+    if (this.#pending.length === 0) return;
+    const batch = this.#pending;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    for (const entry of batch) this.#detach(entry);
+    const sending = this.#send(batch);
+    this.#inflight.add(sending);
+    void sending.finally(() => this.#inflight.delete(sending));
   }
 
-  async #run(batch: Pending<T, R>[]): Promise<void> {
-    try {
-      const results = await this.#options.send(batch.map((p) => p.item));
-      batch.forEach((p, i) => {
-        const r = results[i];
-        if (r === undefined) p.reject(new Error('batch returned no result for item'));
-        else if (r.ok) p.resolve(r.value);
-        else p.reject(r.error);
-      });
-    } catch (err) {
-      for (const p of batch) p.reject(err);
-    }
-  }
-
+  /** Flushes what is pending and waits for every batch in flight. Later add() calls reject. */
   async close(): Promise<void> {
     this.#closed = true;
     this.flush();
-    await Promise.allSettled([...this.#inFlight]);
+    while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
+  }
+
+  /** Rejects everything still pending (not what is in flight) and refuses new items. */
+  destroy(reason?: unknown): void {
+    this.#closed = true;
+    this.#clearLinger();
+    const batch = this.#pending;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    for (const entry of batch) {
+      this.#detach(entry);
+      entry.reject(reason ?? this.#options.closedError());
+    }
+  }
+
+  async #send(batch: Entry<T>[]): Promise<void> {
+    let outcomes: ReadonlyArray<unknown>;
+    try {
+      outcomes = await this.#options.send(batch.map((e) => e.item));
+    } catch (err) {
+      for (const entry of batch) entry.reject(err);
+      return;
+    }
+    batch.forEach((entry, i) => {
+      const outcome = i < outcomes.length ? outcomes[i] : new Error(`no outcome for batch item ${i}`);
+      if (outcome === null || outcome === undefined) entry.resolve();
+      else entry.reject(outcome);
+    });
+  }
+
+  #abort(entry: Entry<T>): void {
+    const index = this.#pending.indexOf(entry);
+    if (index < 0) return; // already sent: it settles from its result
+    this.#pending.splice(index, 1);
+    this.#pendingBytes -= entry.bytes;
+    if (this.#pending.length === 0) this.#clearLinger();
+    entry.onAbort = undefined;
+    entry.reject(entry.signal?.reason);
+  }
+
+  #detach(entry: Entry<T>): void {
+    if (entry.signal && entry.onAbort) entry.signal.removeEventListener('abort', entry.onAbort);
+    entry.onAbort = undefined;
+  }
+
+  #clearLinger(): void {
+    if (this.#linger !== undefined) clearTimeout(this.#linger);
+    this.#linger = undefined;
   }
 }
