@@ -10,6 +10,8 @@ export async function waitFor<T>(
       const value = await check();
       if (value) return value as NonNullable<T>;
     } catch (err) {
+      // an error marked `final` means waiting longer cannot help
+      if ((err as { final?: boolean }).final === true) throw err;
       lastError = err;
     }
     if (Date.now() > deadline) {

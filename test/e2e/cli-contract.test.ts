@@ -1,0 +1,39 @@
+/** DESIGN.md §3 process contract: exit 0 clean, 2 bad configuration or usage, 1 anything else. */
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { runCli } from '../support/daemon.ts';
+
+test('a bad variable exits 2 and names it', async () => {
+  const r = await runCli(['run'], { INGEST_QUEUE_URL: 'http://127.0.0.1:9/000/q', INGEST_CONCURRENCY: 'many' });
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /INGEST_CONCURRENCY: must be a whole number \(got "many"\)/);
+});
+
+test('queue mode without its required variables exits 2 naming them', async () => {
+  const r = await runCli(['run'], { INGEST_QUEUE_URL: 'http://127.0.0.1:9/000/q', INGEST_STATE_TABLE: '', INGEST_OPENSEARCH_URL: '' });
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /INGEST_STATE_TABLE/);
+  assert.match(r.stderr, /INGEST_OPENSEARCH_URL/);
+});
+
+test('an unknown command is a usage error (exit 2); --help exits 0', async () => {
+  const bad = await runCli(['frobnicate'], {});
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /unknown command/);
+  const help = await runCli(['--help'], {});
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /run/);
+  assert.match(help.stdout, /setup/);
+});
+
+test('an unreachable dependency at start exits 1 with a clear message, not a hang', async () => {
+  const r = await runCli(['run'], {
+    INGEST_QUEUE_URL: 'http://127.0.0.1:9/000000000000/q',
+    INGEST_STATE_TABLE: 'files',
+    INGEST_OPENSEARCH_URL: 'http://127.0.0.1:9',
+    INGEST_HTTP_PORT: '0',
+    INGEST_DATA_DIR: `/tmp/spot-ingest-cli-${process.pid}`,
+  });
+  assert.equal(r.code, 1);
+  assert.match(r.stdout + r.stderr, /INDEX_UNAVAILABLE|ECONNREFUSED|OpenSearch/);
+});

@@ -1,0 +1,69 @@
+/**
+ * One isolated stack per test file for end-to-end tests: a queue with its DLQ, a bucket, a
+ * DynamoDB table, an OpenSearch index on the recorder, and a data dir — plus the environment a
+ * spawned daemon needs to use them.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
+import { startOpenSearchRecorder, type OpenSearchRecorder } from './opensearch-recorder.ts';
+import { createBucket, createQueuePair, dynamoEndpoint, fauxqsEndpoint, testDynamo, testS3, testSqs, uniqueName } from './aws.ts';
+import { runCli } from './daemon.ts';
+
+export interface E2eStack {
+  name: string;
+  queueUrl: string;
+  dlqUrl: string;
+  bucket: string;
+  table: string;
+  index: string;
+  dataDir: string;
+  recorder: OpenSearchRecorder;
+  sqs: ReturnType<typeof testSqs>;
+  s3: ReturnType<typeof testS3>;
+  /** Environment for `spot-ingest run` against this stack (override with `extra`). */
+  env(extra?: Record<string, string>): Record<string, string>;
+  close(): Promise<void>;
+}
+
+export async function createE2eStack(prefix: string, options: { maxReceiveCount?: number } = {}): Promise<E2eStack> {
+  const name = uniqueName(prefix);
+  const sqs = testSqs();
+  const s3 = testS3();
+  const { queueUrl, dlqUrl } = await createQueuePair(sqs, name, options.maxReceiveCount ?? 5);
+  const bucket = name.toLowerCase();
+  await createBucket(s3, bucket);
+  const recorder = await startOpenSearchRecorder();
+  const dataDir = await mkdtemp(join(tmpdir(), 'spot-ingest-e2e-'));
+  const stack: E2eStack = {
+    name, queueUrl, dlqUrl, bucket, table: `${name}-files`, index: `${name}-files`, dataDir, recorder, sqs, s3,
+    env: (extra = {}) => ({
+      AWS_ENDPOINT_URL_SQS: fauxqsEndpoint(),
+      AWS_ENDPOINT_URL_S3: fauxqsEndpoint(),
+      AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint(),
+      INGEST_QUEUE_URL: queueUrl,
+      INGEST_STATE_TABLE: `${name}-files`,
+      INGEST_OPENSEARCH_URL: recorder.url,
+      INGEST_OPENSEARCH_INDEX: `${name}-files`,
+      INGEST_DATA_DIR: dataDir,
+      INGEST_HTTP_PORT: '0',
+      INGEST_IMDS: 'off',
+      INGEST_RETRY_BASE_SECONDS: '1',
+      INGEST_CONCURRENCY: '4',
+      ...extra,
+    }),
+    async close() {
+      const dynamo = testDynamo();
+      await dynamo.send(new DeleteTableCommand({ TableName: `${name}-files` })).catch(() => undefined);
+      dynamo.destroy();
+      await recorder.close();
+      sqs.destroy();
+      s3.destroy();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+  const setup = await runCli(['setup', '--create-table'], stack.env());
+  if (setup.code !== 0) throw new Error(`setup failed (${setup.code}): ${setup.stderr}`);
+  return stack;
+}
