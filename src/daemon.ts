@@ -90,7 +90,7 @@ export async function runDaemon(config: Config, logger: Logger): Promise<number>
           resolve(signal);
         } else {
           logger.warn({ signal, inFlight: consumer.inFlight }, 'second signal: releasing all in-flight messages now');
-          consumer.releaseAll(`second ${signal}`, { abortPoll: true });
+          consumer.releaseAll(`second ${signal}`);
         }
       };
       process.on('SIGTERM', onSignal);
@@ -105,7 +105,8 @@ export async function runDaemon(config: Config, logger: Logger): Promise<number>
     return 0;
   } finally {
     await http?.close();
-    await index.close().catch(() => undefined);
+    // Every message is settled by now; a write still in flight belongs to released work.
+    await index.close({ timeoutMs: 2_000 }).catch(() => undefined);
     await state.close().catch(() => undefined);
     clients.destroy();
   }

@@ -35,6 +35,10 @@ export class Consumer {
   readonly #o: ConsumerOptions;
   readonly #poller: Poller;
   readonly #jobs = new Map<string, AbortController>();
+  /** Settlements (delete / visibility / DLQ) still under way; their slots are already free. */
+  readonly #settling = new Set<Promise<void>>();
+  /** Messages made visible again (released, given back) since start: see drain(). */
+  #madeVisible = 0;
 
   constructor(options: ConsumerOptions) {
     this.#o = options;
@@ -71,13 +75,12 @@ export class Consumer {
   }
 
   /**
-   * Give every in-flight message back to the queue now. A long poll in progress is left to return
-   * (whatever it brings is given back too) unless `abortPoll` — for a second signal, when exiting
-   * now matters more than a message possibly hidden for one visibility timeout.
+   * Give every in-flight message back to the queue now. A long poll in progress is never aborted
+   * here: abandoned, it stays alive on the SQS side and can swallow the very messages just
+   * released, hiding them for a whole visibility timeout. drain() waits for it instead.
    */
-  releaseAll(why: string, { abortPoll = false }: { abortPoll?: boolean } = {}): void {
+  releaseAll(why: string): void {
     for (const controller of this.#jobs.values()) controller.abort(RELEASE(why));
-    if (abortPoll) void this.#poller.stop({ abort: true });
   }
 
   /**
@@ -85,20 +88,31 @@ export class Consumer {
    * wait until every message is settled (deleted or back on the queue).
    */
   async drain(deadline: number): Promise<void> {
+    const visibleBefore = this.#madeVisible;
     let loopEnded = false;
     const stopped = this.stopReceiving().then(() => (loopEnded = true));
-    const settled = (async () => {
-      await stopped;
+    const workDone = (async () => {
       await this.#poller.idle();
+      while (this.#settling.size > 0) await Promise.allSettled([...this.#settling]);
     })();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      settled,
+      workDone,
       new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now())))),
     ]).finally(() => clearTimeout(timer));
     if (this.inFlight > 0) this.releaseAll('drain deadline reached');
-    if (!loopEnded) this.#o.logger.info('waiting for the last long poll to return (at most WaitTimeSeconds)');
-    await settled;
+    await workDone;
+    if (!loopEnded) {
+      if (this.#madeVisible === visibleBefore) {
+        // Nothing was handed back, so nothing can be swallowed by an abandoned poll: exit now.
+        await this.#poller.stop({ abort: true });
+      } else {
+        this.#o.logger.info('waiting for the last long poll to return, so it cannot hide a released message');
+      }
+    }
+    await stopped;
+    await this.#poller.idle();
+    while (this.#settling.size > 0) await Promise.allSettled([...this.#settling]);
     await this.#o.acknowledger.close();
   }
 
@@ -143,17 +157,18 @@ export class Consumer {
     if (controller.signal.aborted && result.outcome === 'retry' && reason instanceof IngestError && reason.code === 'RELEASED') {
       result = { ...result, outcome: 'released', error: reason };
     }
-    try {
-      await this.#settle(message, result, log);
-    } finally {
-      this.#jobs.delete(message.messageId);
-      metrics.inFlight.dec();
-    }
+    this.#jobs.delete(message.messageId);
+    metrics.inFlight.dec();
+    // The slot is free as soon as the work is: the delete is batched and may wait a few ms for
+    // company, and a slot held through that wait would idle (drain() waits for these).
+    const settling = this.#settle(message, result, log).finally(() => this.#settling.delete(settling));
+    this.#settling.add(settling);
   }
 
   async #giveBack(message: QueueMessage): Promise<void> {
     try {
       await this.#o.acknowledger.changeVisibility(message.receiptHandle, 0);
+      this.#madeVisible += 1;
       this.#o.logger.info({ messageId: message.messageId }, 'received while stopping: given back to the queue');
     } catch (err) {
       this.#o.logger.warn({ messageId: message.messageId, err: classifyError(err) }, 'could not give back a message; it reappears after its visibility timeout');
@@ -183,6 +198,7 @@ export class Consumer {
           break;
         case 'released':
           await acknowledger.changeVisibility(message.receiptHandle, 0);
+          this.#madeVisible += 1;
           break;
       }
     } catch (err) {

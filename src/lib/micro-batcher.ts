@@ -1,8 +1,10 @@
 /**
  * Collects items into batches: a batch is sent when it holds `maxItems` items or `maxBytes`
  * bytes, or `lingerMs` after its first item arrived. Each caller's promise settles from its own
- * item's outcome. An item whose signal aborts before its batch is sent is removed and its
- * promise rejects with the signal's reason.
+ * item's outcome. When a caller's signal aborts, its promise rejects with the signal's reason at
+ * once: before sending, the item is removed from its batch; once sent, the caller stops waiting
+ * (the request cannot be recalled for one item, so the write may still land — callers must be
+ * idempotent, as indexing by a stable id is).
  */
 export interface MicroBatcherOptions<T> {
   maxItems: number;
@@ -85,7 +87,6 @@ export class MicroBatcher<T> {
     const batch = this.#pending;
     this.#pending = [];
     this.#pendingBytes = 0;
-    for (const entry of batch) this.#detach(entry);
     const sending = this.#send(batch);
     this.#inflight.add(sending);
     void sending.finally(() => this.#inflight.delete(sending));
@@ -116,10 +117,14 @@ export class MicroBatcher<T> {
     try {
       outcomes = await this.#options.send(batch.map((e) => e.item));
     } catch (err) {
-      for (const entry of batch) entry.reject(err);
+      for (const entry of batch) {
+        this.#detach(entry);
+        entry.reject(err);
+      }
       return;
     }
     batch.forEach((entry, i) => {
+      this.#detach(entry);
       const outcome = i < outcomes.length ? outcomes[i] : new Error(`no outcome for batch item ${i}`);
       if (outcome === null || outcome === undefined) entry.resolve();
       else entry.reject(outcome);
@@ -128,10 +133,12 @@ export class MicroBatcher<T> {
 
   #abort(entry: Entry<T>): void {
     const index = this.#pending.indexOf(entry);
-    if (index < 0) return; // already sent: it settles from its result
-    this.#pending.splice(index, 1);
-    this.#pendingBytes -= entry.bytes;
-    if (this.#pending.length === 0) this.#clearLinger();
+    if (index >= 0) {
+      this.#pending.splice(index, 1);
+      this.#pendingBytes -= entry.bytes;
+      if (this.#pending.length === 0) this.#clearLinger();
+    }
+    // Sent or not, the caller stops waiting now; a later result for it is ignored.
     entry.onAbort = undefined;
     entry.reject(entry.signal?.reason);
   }

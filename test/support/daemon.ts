@@ -38,6 +38,11 @@ export function spawnDaemon(env: Record<string, string>, args: string[] = ['run'
   }
   const child = spawn(BIN, args, { env: { ...process.env, LOG_LEVEL: 'debug', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
+  // A daemon a failed test left running must not keep this process alive (the 'exit' handler
+  // above then kills it): unref the child and its pipes.
+  child.unref();
+  (child.stdout as unknown as { unref?: () => void }).unref?.();
+  (child.stderr as unknown as { unref?: () => void }).unref?.();
   const lines: Record<string, unknown>[] = [];
   let partial = '';
   let errText = '';

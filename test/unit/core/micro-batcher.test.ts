@@ -54,3 +54,19 @@ test('an item aborted before its batch is sent is removed and rejects with the r
   assert.deepEqual(sentItems, ['kept']);
   await b.close();
 });
+
+test('an item aborted after its batch was sent stops waiting at once; the others settle from the result', async () => {
+  let answer: (results: (Error | null)[]) => void = () => undefined;
+  const b = new MicroBatcher<string>({
+    maxItems: 2, maxBytes: 1000, lingerMs: 5, closedError: closed,
+    send: () => new Promise((resolve) => (answer = resolve)),
+  });
+  const ac = new AbortController();
+  const left = b.add('a', 1, ac.signal);
+  const stays = b.add('b', 1); // maxItems reached: the batch is sent
+  ac.abort(new Error('deadline'));
+  await assert.rejects(left, /deadline/);
+  answer([null, null]);
+  await stays;
+  await b.close();
+});
