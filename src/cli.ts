@@ -2,12 +2,15 @@
  * spot-ingest command line (DESIGN.md §3 process contract): the command runs in this very process.
  * Exit codes: 0 clean stop, 2 bad configuration or usage, 1 anything else.
  */
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { createAwsClients } from './adapters/aws/clients.ts';
 import { OpenSearchIndex } from './adapters/index/opensearch.ts';
 import { createStateTable } from './adapters/state/create-table.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { runDaemon } from './daemon.ts';
+import { searchCommand } from './commands/search.ts';
+import { pino } from 'pino';
+import { StartupError } from './adapters/aws/runtime.ts';
 import { createLogger } from './observability/logger.ts';
 
 const program = new Command()
@@ -21,7 +24,8 @@ program
   .description('consume the queue until SIGTERM / SIGINT, then drain and exit 0')
   .action(async () => {
     const config = loadConfig();
-    const logger = createLogger(config.logLevel);
+    // local mode keeps stdout for its progress lines; JSON logs go to stderr there
+    const logger = createLogger(config.logLevel, config.localMode ? pino.destination({ dest: 2, sync: true }) : undefined);
     process.exitCode = await runDaemon(config, logger);
   });
 
@@ -51,6 +55,20 @@ program
     }
   });
 
+program
+  .command('search')
+  .description('search the index: OpenSearch when INGEST_OPENSEARCH_URL is set, else the local-mode index')
+  .argument('<query>', 'words to find (Japanese works: the local index uses trigrams, OpenSearch kuromoji)')
+  .option('-n, --limit <n>', 'how many hits', (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1 || n > 1000) throw new InvalidArgumentError('must be a whole number from 1 to 1000');
+    return n;
+  }, 10)
+  .option('--json', 'print the hits as JSON')
+  .action(async (query: string, options: { limit: number; json?: boolean }) => {
+    process.exitCode = await searchCommand(loadConfig(), query, { limit: options.limit, json: options.json === true });
+  });
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
@@ -59,6 +77,9 @@ try {
   } else if (err instanceof ConfigError) {
     console.error(`spot-ingest: ${err.message}`);
     process.exitCode = 2;
+  } else if (err instanceof StartupError) {
+    console.error(`spot-ingest: ${err.message}`);
+    process.exitCode = 1;
   } else {
     console.error(`spot-ingest: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     process.exitCode = 1;

@@ -129,7 +129,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownGraceSeconds: e.INGEST_SHUTDOWN_GRACE_SECONDS ?? 90,
     instanceId: e.INGEST_INSTANCE_ID,
     retryBaseSeconds: e.INGEST_RETRY_BASE_SECONDS ?? 10,
-    logLevel: e.LOG_LEVEL ?? 'info',
+    // local mode prints a progress line per file; its JSON log (on stderr) keeps to warnings
+    logLevel: e.LOG_LEVEL ?? (localMode ? 'warn' : 'info'),
   };
 }
 

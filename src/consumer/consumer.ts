@@ -1,7 +1,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { IngestError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
-import type { Metrics } from '../observability/metrics.ts';
+import type { MessageOutcome, Metrics } from '../observability/metrics.ts';
 import type { JobResult, MessageProcessor } from '../pipeline/job.ts';
 import { classifyError } from '../pipeline/classify.ts';
 import type { Acknowledger } from './acknowledger.ts';
@@ -21,6 +21,8 @@ export interface ConsumerOptions {
   metrics: Metrics;
   waitTimeSeconds?: number;
   backoff?: BackoffPolicy;
+  /** Told of every settled message (a listener's throw is logged, never fatal). */
+  onSettled?: (message: QueueMessage, outcome: MessageOutcome, result: JobResult) => void;
 }
 
 /** The reason a job's signal carries when the daemon gives its message back to the queue. */
@@ -206,6 +208,11 @@ export class Consumer {
       log.error({ err: classifyError(err), outcome }, 'could not settle message; it will reappear after its visibility timeout');
     }
     metrics.messages.inc({ outcome });
+    try {
+      this.#o.onSettled?.(message, outcome, result);
+    } catch (err) {
+      log.warn({ err }, 'an onSettled listener failed');
+    }
     const line = { outcome, ms, events: result.events, ...(error ? { code: error.code, reason: error.message } : {}) };
     if (outcome === 'dead-letter') log.error(line, `message dead-lettered: ${error?.code}`);
     else if (outcome === 'retry' || outcome === 'released') log.warn(line, `message ${outcome}${error ? `: ${error.code}` : ''}`);

@@ -1,9 +1,9 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
-/** JSON lines on stdout (journald keeps them as they are). */
-export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
+/** JSON lines on stdout by default (journald keeps them as they are). */
+export function createLogger(level: string, destination?: DestinationStream | NodeJS.WritableStream): Logger {
   return pino(
     {
       level,

@@ -181,8 +181,10 @@ export function textVerdict(decoded: DecodedText): 'clean' | 'text' | 'no' {
   }
   if (controls === 0 && invalidBytes === 0) return 'clean';
   const chars = Math.max(text.length, 1);
-  // a few stray bytes in a short file are damage, not binary (a handful, or 2 % of a longer one)
-  return controls <= chars * 0.01 && invalidBytes <= Math.max(4, chars * 0.02) ? 'text' : 'no';
+  // A few stray bytes among real text are damage, not binary: a handful (once there are 20+
+  // characters to judge by), or 1 % controls / 2 % undecodable bytes of a longer text.
+  const few = chars >= 20;
+  return controls <= Math.max(few ? 2 : 0, chars * 0.01) && invalidBytes <= Math.max(few ? 4 : 0, chars * 0.02) ? 'text' : 'no';
 }
 
 function textSubtype(hints: DetectHints): { mime: string; extension: string } {

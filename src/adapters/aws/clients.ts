@@ -33,20 +33,33 @@ function handler(requestTimeoutMs: number): NodeHttpHandler {
   });
 }
 
-export function createAwsClients(env: NodeJS.ProcessEnv = process.env): AwsClients {
+export interface ClientOverrides {
+  /** Fixed credentials (the embedded local stack); otherwise the SDK's default chain. */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  region?: string;
+}
+
+export function createAwsClients(env: NodeJS.ProcessEnv = process.env, overrides: ClientOverrides = {}): AwsClients {
   const sqsEndpoint = endpointFor('SQS', env);
   const s3Endpoint = endpointFor('S3', env);
   const dynamoEndpoint = endpointFor('DYNAMODB', env);
+  const common = {
+    ...(overrides.credentials ? { credentials: overrides.credentials } : {}),
+    ...(overrides.region ? { region: overrides.region } : {}),
+  };
   const sqs = new SQSClient({
+    ...common,
     // a long poll is 20 s; the socket timeout must outlast it
     requestHandler: handler(35_000),
     ...(sqsEndpoint ? { endpoint: sqsEndpoint, useQueueUrlAsEndpoint: false } : {}),
   });
   const s3 = new S3Client({
+    ...common,
     requestHandler: handler(60_000),
     ...(s3Endpoint ? { endpoint: s3Endpoint, forcePathStyle: true } : {}),
   });
   const dynamodb = new DynamoDBClient({
+    ...common,
     requestHandler: handler(10_000),
     ...(dynamoEndpoint ? { endpoint: dynamoEndpoint } : {}),
   });

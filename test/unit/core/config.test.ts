@@ -18,7 +18,7 @@ test('defaults follow DESIGN.md §3', () => {
   assert.equal(c.httpHost, '127.0.0.1');
   assert.equal(c.imds, 'auto');
   assert.match(c.dataDir, /\.spot-ingest$/);
-  assert.equal(c.logLevel, 'info');
+  assert.equal(c.logLevel, 'warn');
 });
 
 test('queue mode uses the production data dir and listens on all interfaces', () => {
@@ -27,6 +27,7 @@ test('queue mode uses the production data dir and listens on all interfaces', ()
   assert.equal(c.dataDir, '/var/lib/spot-ingest');
   assert.equal(c.httpHost, '0.0.0.0');
   assert.equal(c.textEmbeddingModel, null);
+  assert.equal(c.logLevel, 'info');
 });
 
 for (const [name, value] of [

@@ -140,6 +140,8 @@ test('a short text file with a couple of corrupt bytes is still text, not binary
   assert.equal((await detect('broken.txt', damaged)).category, 'text');
   const japanese = concat(Buffer.from(SENTENCE), Uint8Array.from([0xff, 0xfe]), Buffer.from('最後の行です。'));
   assert.equal((await detect('broken-ja.txt', japanese)).category, 'text');
+  const withNul = concat(Buffer.from('This file was damaged in transit: '), Uint8Array.from([0xff, 0xfe, 0x00, 0xc3, 0x28]), Buffer.from(' but the rest is readable.'));
+  assert.equal((await detect('nul.txt', withNul)).category, 'text');
   // but bytes that are mostly noise stay binary
   assert.equal((await detect('noise.txt', noise(64, 7))).category, 'binary');
 });

@@ -1,0 +1,49 @@
+import { ConfigError, requireForQueueMode, type Config } from '../../config.ts';
+import { discoverDlqUrl } from '../../consumer/dlq-discovery.ts';
+import type { Logger } from '../../observability/logger.ts';
+import { classifyError } from '../../pipeline/classify.ts';
+import type { Runtime } from '../../runtime.ts';
+import { OpenSearchIndex } from '../index/opensearch.ts';
+import { DynamoDbState } from '../state/dynamodb.ts';
+import { S3Storage } from '../storage/s3.ts';
+import { createAwsClients } from './clients.ts';
+
+/** The production runtime: SQS, S3, DynamoDB and OpenSearch from configuration. */
+export async function createAwsRuntime(config: Config, logger: Logger): Promise<Runtime> {
+  requireForQueueMode(config);
+  const queueUrl = config.queueUrl!;
+  const clients = createAwsClients();
+  const index = new OpenSearchIndex({ url: config.openSearchUrl!, index: config.openSearchIndex });
+  const state = new DynamoDbState({ client: clients.dynamodb, table: config.stateTable! });
+  const close = async () => {
+    // Every message is settled by now; a write still in flight belongs to released work.
+    await index.close({ timeoutMs: 2_000 }).catch(() => undefined);
+    await state.close().catch(() => undefined);
+    clients.destroy();
+  };
+  try {
+    const described = await index.describeIndex();
+    if (!described.exists) {
+      throw new StartupError(`OpenSearch index "${config.openSearchIndex}" does not exist: run "spot-ingest setup" first`);
+    }
+    let dlqUrl = config.dlqUrl;
+    if (dlqUrl === undefined) {
+      dlqUrl = await discoverDlqUrl(clients.sqs, queueUrl).catch((err: unknown) => {
+        logger.warn({ err: classifyError(err) }, 'could not read the queue RedrivePolicy');
+        return undefined;
+      });
+    }
+    if (dlqUrl === undefined) logger.warn('no dead-letter queue known: permanent failures are left to SQS redrive');
+    return { mode: 'aws', sqs: clients.sqs, queueUrl, dlqUrl, storage: new S3Storage(clients.s3), state, index, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+/** A dependency the daemon cannot start without is missing or unreachable (exit code 1). */
+export class StartupError extends Error {
+  override readonly name = 'StartupError';
+}
+
+export { ConfigError };

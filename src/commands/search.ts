@@ -1,0 +1,43 @@
+import { existsSync } from 'node:fs';
+import type { Config } from '../config.ts';
+import { OpenSearchIndex } from '../adapters/index/opensearch.ts';
+import type { IndexPort, SearchHit } from '../adapters/index/port.ts';
+import { SqliteIndex } from '../adapters/index/sqlite.ts';
+import { StartupError } from '../adapters/aws/runtime.ts';
+import { localDatabasePath } from '../local/runtime.ts';
+
+/** `spot-ingest search`: OpenSearch when INGEST_OPENSEARCH_URL is set, else the local index. */
+export async function searchCommand(config: Config, query: string, options: { limit: number; json: boolean }, out: NodeJS.WritableStream = process.stdout): Promise<number> {
+  let index: IndexPort;
+  let where: string;
+  if (config.openSearchUrl !== undefined) {
+    index = new OpenSearchIndex({ url: config.openSearchUrl, index: config.openSearchIndex });
+    where = `OpenSearch index "${config.openSearchIndex}"`;
+  } else {
+    const path = localDatabasePath(config.dataDir);
+    if (!existsSync(path)) throw new StartupError(`no local index at ${path} yet: run "npm start" (local mode) first, or set INGEST_OPENSEARCH_URL`);
+    index = new SqliteIndex(path);
+    where = path;
+  }
+  try {
+    const hits = await index.search(query, { size: options.limit });
+    if (options.json) out.write(`${JSON.stringify(hits, null, 2)}\n`);
+    else out.write(formatHits(query, hits, where));
+    return 0;
+  } finally {
+    await index.close();
+  }
+}
+
+export function formatHits(query: string, hits: SearchHit[], where: string): string {
+  if (hits.length === 0) return `no documents match "${query}" in ${where}\n`;
+  const lines = [`${hits.length} document${hits.length === 1 ? ' matches' : 's match'} "${query}" in ${where}:`, ''];
+  hits.forEach((hit, i) => {
+    lines.push(`${String(i + 1).padStart(2)}. ${hit.file_name}   score ${hit.score.toPrecision(3)} · ${hit.text_source}`);
+    lines.push(`    s3://${hit.bucket}/${hit.key}${hit.original_path ? `  (${hit.original_path})` : ''}`);
+    const snippet = hit.snippet.replace(/\s+/g, ' ').trim();
+    if (snippet) lines.push(`    ${snippet}`);
+    lines.push('');
+  });
+  return `${lines.join('\n')}`;
+}

@@ -1,0 +1,22 @@
+import type { QueueMessage } from '../consumer/queue-message.ts';
+import type { MessageOutcome } from '../observability/metrics.ts';
+import type { JobResult } from '../pipeline/job.ts';
+
+const MARK: Record<MessageOutcome, string> = {
+  done: '✔', duplicate: '=', stale: '~', retry: '↻', 'dead-letter': '✖', released: '⏎',
+};
+
+/** One human line per settled message: outcome, file, text source, characters, step timings. */
+export function printProgress(out: NodeJS.WritableStream, message: QueueMessage, outcome: MessageOutcome, result: JobResult): void {
+  const events = result.events.length > 0 ? result.events : [{ key: `(message ${message.messageId.slice(0, 8)})`, outcome, steps: undefined }];
+  for (const e of events) {
+    const steps = e.steps ? Object.entries(e.steps).map(([k, v]) => `${k} ${v}ms`).join(', ') : '';
+    const detail = [
+      'textSource' in e && e.textSource ? e.textSource : undefined,
+      'characters' in e && typeof e.characters === 'number' ? `${e.characters} chars` : undefined,
+      result.error && outcome !== 'done' ? `${result.error.code}: ${result.error.message}` : undefined,
+      steps ? `(${steps})` : undefined,
+    ].filter(Boolean).join('  ');
+    out.write(`${MARK[outcome]} ${outcome.padEnd(11)} ${e.key}  ${detail}\n`);
+  }
+}

@@ -1,0 +1,52 @@
+import { join } from 'node:path';
+import type { Config } from '../config.ts';
+import { SqliteIndex } from '../adapters/index/sqlite.ts';
+import { openDatabase } from '../adapters/sqlite/open.ts';
+import { SqliteState } from '../adapters/state/sqlite.ts';
+import { S3Storage } from '../adapters/storage/s3.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Runtime } from '../runtime.ts';
+import { startEmbeddedStack } from './embedded-stack.ts';
+import { printProgress } from './progress.ts';
+import { seedSamples } from './seed-samples.ts';
+
+export const localDatabasePath = (dataDir: string) => join(dataDir, 'spot-ingest.db');
+
+/**
+ * Local mode (DESIGN.md §8): the embedded SQS/S3 emulator on loopback, and one SQLite database
+ * under INGEST_DATA_DIR for the state records and a local search index that mirrors the
+ * OpenSearch document.
+ */
+export async function createLocalRuntime(config: Config, logger: Logger, out: NodeJS.WritableStream = process.stdout): Promise<Runtime> {
+  const stack = await startEmbeddedStack();
+  const db = openDatabase(localDatabasePath(config.dataDir));
+  const state = new SqliteState(db);
+  const index = new SqliteIndex(db);
+  logger.info({ endpoint: stack.endpoint, database: localDatabasePath(config.dataDir) }, 'local mode: embedded SQS/S3 on loopback, SQLite state and search index');
+  out.write(
+    `spot-ingest local mode — SQS/S3 emulator on ${stack.endpoint}, index in ${localDatabasePath(config.dataDir)}\n` +
+      'embeddings: off (Bedrock is not used in local mode yet)\n',
+  );
+  return {
+    mode: 'local',
+    sqs: stack.clients.sqs,
+    queueUrl: stack.queueUrl,
+    dlqUrl: stack.dlqUrl,
+    storage: new S3Storage(stack.clients.s3),
+    state,
+    index,
+    async started() {
+      const seeded = await seedSamples({ dataDir: config.dataDir, sqs: stack.clients.sqs, s3: stack.clients.s3, queueUrl: stack.queueUrl, bucket: stack.bucket });
+      out.write(seeded > 0 ? `seeded ${seeded} sample files from samples/ — processing:\n` : 'samples already seeded earlier (delete the data dir to seed again); waiting for messages\n');
+    },
+    settled(message, outcome, result) {
+      printProgress(out, message, outcome, result);
+    },
+    async close() {
+      await index.close();
+      await state.close();
+      db.close();
+      await stack.close();
+    },
+  };
+}

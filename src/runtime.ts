@@ -1,0 +1,28 @@
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { IndexPort } from './adapters/index/port.ts';
+import type { StatePort } from './adapters/state/port.ts';
+import type { StoragePort } from './adapters/storage/port.ts';
+import type { JobResult } from './pipeline/job.ts';
+import type { QueueMessage } from './consumer/queue-message.ts';
+import type { MessageOutcome } from './observability/metrics.ts';
+
+/**
+ * What the daemon runs on: the queue and the adapters behind the pipeline's ports. Built from AWS
+ * (src/adapters/aws/runtime.ts) or from the embedded local stack (src/local/runtime.ts); the
+ * consumer and the pipeline are the same code path either way.
+ */
+export interface Runtime {
+  mode: 'aws' | 'local';
+  sqs: SQSClient;
+  queueUrl: string;
+  dlqUrl: string | undefined;
+  storage: StoragePort;
+  state: StatePort;
+  index: IndexPort;
+  /** Called once the consumer is receiving (local mode seeds its samples here). */
+  started?(): Promise<void>;
+  /** Called when a message is settled (local mode prints a progress line). */
+  settled?(message: QueueMessage, outcome: MessageOutcome, result: JobResult): void;
+  /** Release everything; called once, after the consumer has drained. */
+  close(): Promise<void>;
+}
