@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { freePort } from './free-port.ts';
 import { waitFor } from './wait-for.ts';
@@ -25,10 +26,18 @@ export async function startDynamoDbLocal(): Promise<RunningService> {
     'java', '-Xmx512m', `-Djava.library.path=${join(libDir, 'DynamoDBLocal_lib')}`,
     '-jar', join(libDir, 'DynamoDBLocal.jar'), '-inMemory', '-sharedDb', '-port', String(port),
   ].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
+  // DynamoDB Local writes a metadata file into its working directory: keep it out of the repo.
+  const cwd = mkdtempSync(join(tmpdir(), 'dynamodb-local-'));
   const guard = spawn('sh', ['-c', `${java} >/dev/null 2>&1 & j=$!; read _ignored; kill $j 2>/dev/null; wait $j 2>/dev/null; exit 0`], {
     stdio: ['pipe', 'ignore', 'inherit'],
+    cwd,
   });
-  const exited = new Promise<void>((resolve) => guard.once('exit', () => resolve()));
+  const exited = new Promise<void>((resolve) =>
+    guard.once('exit', () => {
+      rmSync(cwd, { recursive: true, force: true });
+      resolve();
+    }),
+  );
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
   try {
