@@ -52,7 +52,10 @@ export async function runDaemon(config: Config, logger: Logger): Promise<number>
         host: config.httpHost,
         port: config.httpPort,
         metrics,
-        readiness: () => (draining ? { ready: false, reasons: ['draining'] } : { ready: true, reasons: [] }),
+        readiness: () => {
+          const reasons = [...(draining ? ['draining'] : []), ...(consumer.queueProblem ? [consumer.queueProblem] : [])];
+          return { ready: reasons.length === 0, reasons };
+        },
       });
       logger.info({ port: http.port, host: config.httpHost }, 'http endpoints listening');
     }

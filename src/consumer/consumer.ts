@@ -67,6 +67,12 @@ export class Consumer {
     return !this.#poller.stopped;
   }
 
+  /** Why the queue side is unhealthy, or undefined: 3+ failed receives in a row opens the circuit. */
+  get queueProblem(): string | undefined {
+    const n = this.#poller.consecutiveFailures;
+    return n >= 3 ? `sqs: ${n} receives failed in a row` : undefined;
+  }
+
   start(): void {
     this.#poller.start();
   }

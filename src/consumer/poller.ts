@@ -31,6 +31,7 @@ export class Poller {
   readonly #active = new Set<Promise<void>>();
   #slotFreed: (() => void) | undefined;
   #loop: Promise<void> | undefined;
+  #failures = 0;
 
   constructor(options: PollerOptions) {
     this.#o = options;
@@ -42,6 +43,11 @@ export class Poller {
 
   get stopped(): boolean {
     return this.#stopping;
+  }
+
+  /** ReceiveMessage calls that failed in a row (0 after any success). */
+  get consecutiveFailures(): number {
+    return this.#failures;
   }
 
   start(): void {
@@ -66,7 +72,6 @@ export class Poller {
 
   async #run(): Promise<void> {
     const signal = this.#abort.signal;
-    let failures = 0;
     while (!this.#stopping) {
       const free = this.#o.capacity - this.#active.size;
       if (free <= 0) {
@@ -85,7 +90,7 @@ export class Poller {
           }),
           { abortSignal: signal },
         );
-        failures = 0;
+        this.#failures = 0;
         for (const raw of out.Messages ?? []) {
           const message = toQueueMessage(raw);
           if (message === null) continue;
@@ -94,9 +99,9 @@ export class Poller {
         }
       } catch (err) {
         if (this.#stopping) break;
-        failures += 1;
-        this.#o.onReceiveError(err, failures);
-        const delayMs = Math.min(30_000, 500 * 2 ** Math.min(failures - 1, 6)) * (0.5 + Math.random() / 2);
+        this.#failures += 1;
+        this.#o.onReceiveError(err, this.#failures);
+        const delayMs = Math.min(30_000, 500 * 2 ** Math.min(this.#failures - 1, 6)) * (0.5 + Math.random() / 2);
         await sleep(delayMs, undefined, { signal }).catch(() => undefined);
       }
     }

@@ -13,6 +13,7 @@ import { spawnDaemon } from '../support/daemon.ts';
 import { createE2eStack, type E2eStack } from '../support/e2e-stack.ts';
 import { nativeEvent } from '../support/events.ts';
 import { waitFor } from '../support/wait-for.ts';
+import { freePort } from '../support/free-port.ts';
 
 // Each test gets its own queue, bucket, table and index: leftovers of one must not skew another.
 let stack: E2eStack;
@@ -80,13 +81,19 @@ test('SIGTERM during processing loses nothing: every message is done or visible 
 
 test('a second SIGTERM releases in-flight work at once instead of waiting out the grace period', async () => {
   const keys = await upload('second-signal', 2);
-  const daemon = spawnDaemon(stack.env({ INGEST_SHUTDOWN_GRACE_SECONDS: '300' }));
+  const port = await freePort();
+  const daemon = spawnDaemon(stack.env({ INGEST_SHUTDOWN_GRACE_SECONDS: '300', INGEST_HTTP_PORT: String(port) }));
   await daemon.waitForLog((l) => l.msg === 'consuming', 'daemon to start');
+  assert.equal((await fetch(`http://127.0.0.1:${port}/readyz`)).status, 200);
   stack.recorder.delayResponses(60_000);
   for (const key of keys) await send(stack.sqs, stack.queueUrl, nativeEvent(stack.bucket, key));
   await waitFor(() => stack.recorder.bulkRequests().some((r) => keys.some((k) => r.body.includes(k))), { what: 'indexing to start', timeoutMs: 20_000 });
   daemon.child.kill('SIGTERM');
   await daemon.waitForLog((l) => l.msg === 'draining: stopped receiving', 'drain to start');
+  const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+  assert.equal(ready.status, 503, '/readyz turns 503 while draining');
+  assert.deepEqual(((await ready.json()) as { reasons: string[] }).reasons, ['draining']);
+  assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200, 'still alive');
   const t0 = Date.now();
   const exit = await daemon.stop('SIGTERM', 30_000);
   stack.recorder.delayResponses(0);

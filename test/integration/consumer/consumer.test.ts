@@ -180,3 +180,14 @@ test('drain past its deadline releases in-flight work at once (visibility 0)', a
   assert.ok(Date.now() - seenAt < 3_000, `visible again within 3 s (took ${Date.now() - seenAt} ms), not after the 30 s timeout`);
   assert.match(await metrics.registry.metrics(), /outcome="released"\} 1/);
 });
+
+test('failed receives are retried with backoff and reported as a queue problem (/readyz 503)', async () => {
+  const { queueUrl, dlqUrl } = await createQueuePair(sqs, uniqueName('broken'));
+  const missing = `${queueUrl}-does-not-exist`;
+  const { consumer, metrics } = makeConsumer(missing, dlqUrl, async () => done);
+  consumer.start();
+  await waitFor(() => consumer.queueProblem, { what: 'queue problem reported', timeoutMs: 20_000 });
+  assert.match(consumer.queueProblem ?? '', /sqs: \d+ receives failed in a row/);
+  assert.match(await metrics.registry.metrics(), /spot_ingest_receive_errors_total [3-9]/);
+  await consumer.drain(Date.now() + 1_000);
+});
