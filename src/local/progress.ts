@@ -14,6 +14,7 @@ export function printProgress(out: NodeJS.WritableStream, message: QueueMessage,
     const detail = [
       'textSource' in e && e.textSource ? e.textSource : undefined,
       'characters' in e && typeof e.characters === 'number' ? `${e.characters} chars` : undefined,
+      'warnings' in e && e.warnings ? `⚠ ${e.warnings.join(', ')}` : undefined,
       result.error && outcome !== 'done' ? `${result.error.code}: ${result.error.message}` : undefined,
       steps ? `(${steps})` : undefined,
     ].filter(Boolean).join('  ');

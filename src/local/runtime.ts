@@ -1,3 +1,4 @@
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config.ts';
 import { SqliteIndex } from '../adapters/index/sqlite.ts';
@@ -6,11 +7,23 @@ import { SqliteState } from '../adapters/state/sqlite.ts';
 import { S3Storage } from '../adapters/storage/s3.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Runtime } from '../runtime.ts';
-import { startEmbeddedStack } from './embedded-stack.ts';
+import { LOCAL_REGION, startEmbeddedStack } from './embedded-stack.ts';
 import { printProgress } from './progress.ts';
 import { seedSamples } from './seed-samples.ts';
 
 export const localDatabasePath = (dataDir: string) => join(dataDir, 'spot-ingest.db');
+
+/** Where a running local-mode daemon publishes its embedded stack for other commands (send, dlq). */
+export const localStackFile = (dataDir: string) => join(dataDir, 'local-stack.json');
+
+export interface LocalStackInfo {
+  pid: number;
+  endpoint: string;
+  queueUrl: string;
+  dlqUrl: string;
+  bucket: string;
+  region: string;
+}
 
 /**
  * Local mode (DESIGN.md §8): the embedded SQS/S3 emulator on loopback, and one SQLite database
@@ -22,6 +35,10 @@ export async function createLocalRuntime(config: Config, logger: Logger, out: No
   const db = openDatabase(localDatabasePath(config.dataDir));
   const state = new SqliteState(db);
   const index = new SqliteIndex(db);
+  const info: LocalStackInfo = {
+    pid: process.pid, endpoint: stack.endpoint, queueUrl: stack.queueUrl, dlqUrl: stack.dlqUrl, bucket: stack.bucket, region: LOCAL_REGION,
+  };
+  writeFileSync(localStackFile(config.dataDir), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
   logger.info({ endpoint: stack.endpoint, database: localDatabasePath(config.dataDir) }, 'local mode: embedded SQS/S3 on loopback, SQLite state and search index');
   out.write(
     `spot-ingest local mode — SQS/S3 emulator on ${stack.endpoint}, index in ${localDatabasePath(config.dataDir)}\n` +
@@ -43,6 +60,7 @@ export async function createLocalRuntime(config: Config, logger: Logger, out: No
       printProgress(out, message, outcome, result);
     },
     async close() {
+      rmSync(localStackFile(config.dataDir), { force: true });
       await index.close();
       await state.close();
       db.close();

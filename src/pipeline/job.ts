@@ -19,6 +19,7 @@ export interface EventSummary {
   code?: string;
   textSource?: string;
   characters?: number;
+  warnings?: string[];
   steps?: Record<string, number>;
 }
 

@@ -108,8 +108,11 @@ export async function processEvent(event: FileEvent, deps: PipelineDeps, ctx: Jo
         ...(event.sequencer ? { sequencer: event.sequencer } : {}),
       }),
     );
-    if (extraction.warnings.length > 0) log.warn({ warnings: extraction.warnings }, 'indexed with warnings');
-    return summary('done', { textSource: extraction.textSource, characters: extraction.text.length });
+    if (extraction.warnings.length > 0) log.info({ warnings: extraction.warnings }, 'indexed with warnings');
+    return summary('done', {
+      textSource: extraction.textSource, characters: extraction.text.length,
+      ...(extraction.warnings.length > 0 ? { warnings: extraction.warnings } : {}),
+    });
   } catch (err) {
     const error = classifyError(err);
     // Cleanup must not carry the job's (possibly aborted) signal.

@@ -6,7 +6,8 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, spawnDaemon } from '../support/daemon.ts';
@@ -62,7 +63,11 @@ test('npm start in a fresh data dir processes every sample, on loopback only, an
     for (const a of addresses) assert.match(a, /^(127\.0\.0\.1|\[::1\]):\d+$/, `listens on ${a}`);
   }
   assert.equal((await fetch(`http://127.0.0.1:${port}/readyz`)).status, 200);
+  const info = JSON.parse(await readFile(join(dataDir, 'local-stack.json'), 'utf8')) as { pid: number; endpoint: string; queueUrl: string };
+  assert.equal(info.pid, daemon.child.pid, 'the running daemon publishes its embedded stack for other commands');
+  assert.match(info.endpoint, /^http:\/\/127\.0\.0\.1:\d+$/);
   assert.equal((await daemon.stop('SIGTERM', 30_000)).code, 0);
+  assert.equal(existsSync(join(dataDir, 'local-stack.json')), false, 'and removes it on exit');
 });
 
 test('spot-ingest search finds a Japanese word and an English word in the local index', async () => {
