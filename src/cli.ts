@@ -2,13 +2,13 @@
  * spot-ingest command line (DESIGN.md §3 process contract): the command runs in this very process.
  * Exit codes: 0 clean stop, 2 bad configuration or usage, 1 anything else.
  */
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { createAwsClients } from './adapters/aws/clients.ts';
 import { OpenSearchIndex } from './adapters/index/opensearch.ts';
 import { createStateTable } from './adapters/state/create-table.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { runDaemon } from './daemon.ts';
-import { searchCommand } from './commands/search.ts';
+import { registerSearch } from './commands/search.ts';
 import { pino } from 'pino';
 import { StartupError } from './adapters/aws/runtime.ts';
 import { createLogger } from './observability/logger.ts';
@@ -55,19 +55,8 @@ program
     }
   });
 
-program
-  .command('search')
-  .description('search the index: OpenSearch when INGEST_OPENSEARCH_URL is set, else the local-mode index')
-  .argument('<query>', 'words to find (Japanese works: the local index uses trigrams, OpenSearch kuromoji)')
-  .option('-n, --limit <n>', 'how many hits', (v) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1 || n > 1000) throw new InvalidArgumentError('must be a whole number from 1 to 1000');
-    return n;
-  }, 10)
-  .option('--json', 'print the hits as JSON')
-  .action(async (query: string, options: { limit: number; json?: boolean }) => {
-    process.exitCode = await searchCommand(loadConfig(), query, { limit: options.limit, json: options.json === true });
-  });
+// Command registrations: each command lives in src/commands/<name>.ts and registers itself here.
+registerSearch(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,4 +1,6 @@
 import { existsSync } from 'node:fs';
+import { InvalidArgumentError, type Command } from 'commander';
+import { loadConfig } from '../config.ts';
 import type { Config } from '../config.ts';
 import { OpenSearchIndex } from '../adapters/index/opensearch.ts';
 import type { IndexPort, SearchHit } from '../adapters/index/port.ts';
@@ -40,4 +42,20 @@ export function formatHits(query: string, hits: SearchHit[], where: string): str
     lines.push('');
   });
   return `${lines.join('\n')}`;
+}
+
+export function registerSearch(program: Command): void {
+  program
+    .command('search')
+    .description('search the index: OpenSearch when INGEST_OPENSEARCH_URL is set, else the local-mode index')
+    .argument('<query>', 'words to find (Japanese works: the local index uses trigrams, OpenSearch kuromoji)')
+    .option('-n, --limit <n>', 'how many hits', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1 || n > 1000) throw new InvalidArgumentError('must be a whole number from 1 to 1000');
+      return n;
+    }, 10)
+    .option('--json', 'print the hits as JSON')
+    .action(async (query: string, options: { limit: number; json?: boolean }) => {
+      process.exitCode = await searchCommand(loadConfig(), query, { limit: options.limit, json: options.json === true });
+    });
 }
