@@ -19,15 +19,8 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { transient } from '../../errors.ts';
 import { decideClaim } from './claim-decision.ts';
-import type {
-  ClaimRequest,
-  ClaimResult,
-  CompleteRequest,
-  FileRecord,
-  FileStatus,
-  StateOptions,
-  StatePort,
-} from './port.ts';
+import type { ClaimRequest, ClaimResult, CompleteRequest, FileRecord, StateOptions, StatePort } from './port.ts';
+import { recordFromFields } from './record-fields.ts';
 
 export interface DynamoDbStateOptions {
   /** The DynamoDB client to use; when omitted the adapter creates (and owns) one. */
@@ -43,7 +36,6 @@ export interface DynamoDbStateOptions {
 
 type Item = Record<string, NativeAttributeValue>;
 
-const STATUSES: readonly FileStatus[] = ['PROCESSING', 'INDEXED', 'DELETED', 'FAILED'];
 /** Attributes a claim takes from the request (the version being claimed). */
 const VERSION_FIELDS = ['etag', 'versionId', 'sequencer'] as const;
 /** Attributes describing the content of a completed version. */
@@ -245,30 +237,7 @@ function isConditionalCheckFailed(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { name?: unknown }).name === 'ConditionalCheckFailedException';
 }
 
-/** Item → FileRecord: known fields only, each type-checked (`rev` and foreign attributes stay out). */
+/** Item → FileRecord: `steps` / `warnings` are native map / list attributes (see record-fields.ts). */
 export function toRecord(item: Item): FileRecord {
-  const status = item['status'];
-  const record: FileRecord = {
-    pk: String(item['pk']),
-    status: STATUSES.includes(status as FileStatus) ? (status as FileStatus) : 'FAILED',
-    attempts: typeof item['attempts'] === 'number' ? item['attempts'] : 0,
-    updatedAt: typeof item['updatedAt'] === 'string' ? item['updatedAt'] : '',
-  };
-  for (const field of ['etag', 'versionId', 'sequencer', 'sha256', 'contentType', 'leaseOwner', 'error', 'eventTime'] as const) {
-    const value = item[field];
-    if (typeof value === 'string') record[field] = value;
-  }
-  for (const field of ['size', 'leaseUntil'] as const) {
-    const value = item[field];
-    if (typeof value === 'number') record[field] = value;
-  }
-  const steps = item['steps'];
-  if (typeof steps === 'object' && steps !== null && !Array.isArray(steps)) {
-    record.steps = Object.fromEntries(
-      Object.entries(steps as Record<string, unknown>).filter((e): e is [string, number] => typeof e[1] === 'number'),
-    );
-  }
-  const warnings = item['warnings'];
-  if (Array.isArray(warnings)) record.warnings = warnings.filter((w): w is string => typeof w === 'string');
-  return record;
+  return recordFromFields(item);
 }

@@ -16,15 +16,8 @@ import { resolveDatabase, type DatabaseSource, type OpenDatabaseOptions } from '
 import { ensureSchema } from '../sqlite/schema.ts';
 import { immediateTransaction, mapSqliteError } from '../sqlite/transaction.ts';
 import { decideClaim } from './claim-decision.ts';
-import type {
-  ClaimRequest,
-  ClaimResult,
-  CompleteRequest,
-  FileRecord,
-  FileStatus,
-  StateOptions,
-  StatePort,
-} from './port.ts';
+import type { ClaimRequest, ClaimResult, CompleteRequest, FileRecord, StateOptions, StatePort } from './port.ts';
+import { recordFromFields } from './record-fields.ts';
 
 export interface SqliteStateOptions {
   /** Close the connection on close(). Defaults to true when given a path, false for a DatabaseSync. */
@@ -36,8 +29,6 @@ export interface SqliteStateOptions {
 }
 
 type Row = Record<string, unknown>;
-
-const STATUSES: readonly FileStatus[] = ['PROCESSING', 'INDEXED', 'DELETED', 'FAILED'];
 
 export class SqliteState implements StatePort {
   readonly db: DatabaseSync;
@@ -204,32 +195,9 @@ export class SqliteState implements StatePort {
   }
 }
 
-/** Row → FileRecord: known columns only, each type-checked (`rev` stays out; NULL = absent). */
+/** Row → FileRecord: `steps` / `warnings` are JSON text; NULL = absent (see record-fields.ts). */
 export function toRecord(row: Row): FileRecord {
-  const status = row['status'];
-  const record: FileRecord = {
-    pk: String(row['pk']),
-    status: STATUSES.includes(status as FileStatus) ? (status as FileStatus) : 'FAILED',
-    attempts: typeof row['attempts'] === 'number' ? row['attempts'] : 0,
-    updatedAt: typeof row['updatedAt'] === 'string' ? row['updatedAt'] : '',
-  };
-  for (const field of ['etag', 'versionId', 'sequencer', 'sha256', 'contentType', 'leaseOwner', 'error', 'eventTime'] as const) {
-    const value = row[field];
-    if (typeof value === 'string') record[field] = value;
-  }
-  for (const field of ['size', 'leaseUntil'] as const) {
-    const value = row[field];
-    if (typeof value === 'number') record[field] = value;
-  }
-  const steps = parseJson(row['steps']);
-  if (typeof steps === 'object' && steps !== null && !Array.isArray(steps)) {
-    record.steps = Object.fromEntries(
-      Object.entries(steps as Record<string, unknown>).filter((e): e is [string, number] => typeof e[1] === 'number'),
-    );
-  }
-  const warnings = parseJson(row['warnings']);
-  if (Array.isArray(warnings)) record.warnings = warnings.filter((w): w is string => typeof w === 'string');
-  return record;
+  return recordFromFields(row, parseJson);
 }
 
 function parseJson(value: unknown): unknown {
