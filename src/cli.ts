@@ -9,6 +9,11 @@ import { createStateTable } from './adapters/state/create-table.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { runDaemon } from './daemon.ts';
 import { registerSearch } from './commands/search.ts';
+import { registerSend } from './commands/send.ts';
+import { registerDlq } from './commands/dlq.ts';
+import { registerReplay } from './commands/replay.ts';
+import { registerProcess } from './commands/process.ts';
+import { registerDoctor } from './commands/doctor.ts';
 import { pino } from 'pino';
 import { StartupError } from './adapters/aws/runtime.ts';
 import { createLogger } from './observability/logger.ts';
@@ -56,7 +61,12 @@ program
   });
 
 // Command registrations: each command lives in src/commands/<name>.ts and registers itself here.
+registerSend(program);
+registerDlq(program);
+registerReplay(program);
+registerProcess(program);
 registerSearch(program);
+registerDoctor(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,9 +1,10 @@
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { existsSync } from 'node:fs';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { enqueueFiles } from './enqueue-files.ts';
 
 export const SAMPLES_DIR = fileURLToPath(new URL('../../samples/', import.meta.url));
 
@@ -15,22 +16,10 @@ export async function seedSamples(o: { dataDir: string; sqs: SQSClient; s3: S3Cl
   const marker = join(o.dataDir, '.samples-seeded');
   if (existsSync(marker)) return 0;
   const names = (await readdir(SAMPLES_DIR)).filter((n) => !n.startsWith('.')).sort();
-  const entries = [];
-  for (const name of names) {
-    const body = await readFile(join(SAMPLES_DIR, name));
-    const key = `samples/${name}`;
-    await o.s3.send(new PutObjectCommand({ Bucket: o.bucket, Key: key, Body: body }));
-    entries.push({
-      Id: String(entries.length),
-      MessageBody: JSON.stringify({
-        eventType: 'FILE_UPLOADED', s3Bucket: o.bucket, s3Key: key, fileSize: body.length,
-        originalPath: join('samples', name), timestamp: new Date().toISOString(),
-      }),
-    });
-  }
-  for (let i = 0; i < entries.length; i += 10) {
-    await o.sqs.send(new SendMessageBatchCommand({ QueueUrl: o.queueUrl, Entries: entries.slice(i, i + 10) }));
-  }
+  const sent = await enqueueFiles({
+    s3: o.s3, sqs: o.sqs, bucket: o.bucket, queueUrl: o.queueUrl,
+    files: names.map((name) => ({ path: join(SAMPLES_DIR, name), key: `samples/${name}`, originalPath: join('samples', name) })),
+  });
   await writeFile(marker, `${new Date().toISOString()}\n`);
-  return entries.length;
+  return sent.length;
 }

@@ -1,0 +1,180 @@
+/**
+ * `spot-ingest doctor`: checks each configured dependency and prints a pass/fail table with the
+ * fix for each failure. Exit 0 when everything passes, 1 otherwise.
+ */
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { HeadBucketCommand } from '@aws-sdk/client-s3';
+import type { Command } from 'commander';
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import { DatabaseSync } from 'node:sqlite';
+import { createAwsClients } from '../adapters/aws/clients.ts';
+import { OpenSearchIndex } from '../adapters/index/opensearch.ts';
+import { loadConfig, type Config } from '../config.ts';
+import { discoverDlqUrl } from '../consumer/dlq-discovery.ts';
+import { classifyError } from '../pipeline/classify.ts';
+
+export interface CheckResult {
+  name: string;
+  ok: boolean;
+  detail: string;
+  fix?: string;
+}
+
+type Check = { name: string; run: () => Promise<{ detail: string }>; fix: string };
+
+function describe(err: unknown): string {
+  const e = classifyError(err);
+  return `${e.code}: ${e.message}`;
+}
+
+export function doctorChecks(config: Config): { checks: Check[]; close: () => void } {
+  const checks: Check[] = [
+    {
+      name: 'data directory',
+      fix: `create it and make it writable by this user, or set INGEST_DATA_DIR (systemd: StateDirectory=spot-ingest)`,
+      run: async () => {
+        mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+        accessSync(config.dataDir, constants.W_OK);
+        return { detail: `${config.dataDir} is writable` };
+      },
+    },
+    {
+      name: 'SQLite full-text search',
+      fix: 'use the Node 24 the project pins (node_modules/.bin/node): its SQLite has FTS5 with the trigram tokenizer',
+      run: async () => {
+        const db = new DatabaseSync(':memory:');
+        try {
+          db.exec("CREATE VIRTUAL TABLE t USING fts5(x, tokenize='trigram')");
+          return { detail: `FTS5 trigram available (Node ${process.versions.node})` };
+        } finally {
+          db.close();
+        }
+      },
+    },
+  ];
+  if (config.localMode) {
+    checks.push({
+      name: 'mode',
+      fix: '',
+      run: async () => ({ detail: 'local mode (INGEST_QUEUE_URL unset): the embedded stack needs nothing else' }),
+    });
+    return { checks, close: () => undefined };
+  }
+  const clients = createAwsClients();
+  const queueUrl = config.queueUrl!;
+  checks.push({
+    name: 'queue',
+    fix: 'check INGEST_QUEUE_URL, AWS_REGION and the IAM policy (sqs:ReceiveMessage, DeleteMessage, ChangeMessageVisibility, GetQueueAttributes)',
+    run: async () => {
+      const out = await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'VisibilityTimeout'] }));
+      return { detail: `${queueUrl} reachable; ${out.Attributes?.ApproximateNumberOfMessages ?? '?'} messages waiting` };
+    },
+  });
+  checks.push({
+    name: 'dead-letter queue',
+    fix: 'set INGEST_DLQ_URL, or give the queue a RedrivePolicy; without one, permanent failures wait for SQS redrive',
+    run: async () => {
+      const dlq = config.dlqUrl ?? (await discoverDlqUrl(clients.sqs, queueUrl));
+      if (dlq === undefined) throw new Error('none configured and the queue has no RedrivePolicy');
+      await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq, AttributeNames: ['ApproximateNumberOfMessages'] }));
+      return { detail: `${dlq}${config.dlqUrl ? '' : ' (from the RedrivePolicy)'}` };
+    },
+  });
+  if (config.stateTable !== undefined) {
+    const table = config.stateTable;
+    checks.push({
+      name: 'state table',
+      fix: `create the table (partition key "pk", string) in your infrastructure code, or for development: spot-ingest setup --create-table`,
+      run: async () => {
+        const out = await clients.dynamodb.send(new DescribeTableCommand({ TableName: table }));
+        const key = out.Table?.KeySchema?.map((k) => k.AttributeName).join(',');
+        if (key !== 'pk') throw new Error(`table ${table} has key "${key}", expected "pk"`);
+        return { detail: `${table} is ${out.Table?.TableStatus}` };
+      },
+    });
+  } else {
+    checks.push({ name: 'state table', fix: 'set INGEST_STATE_TABLE', run: async () => { throw new Error('INGEST_STATE_TABLE is not set'); } });
+  }
+  let index: OpenSearchIndex | undefined;
+  if (config.openSearchUrl !== undefined) {
+    index = new OpenSearchIndex({ url: config.openSearchUrl, index: config.openSearchIndex });
+    const os = index;
+    checks.push({
+      name: 'OpenSearch index',
+      fix: 'run "spot-ingest setup" to create the index with its mapping; check INGEST_OPENSEARCH_URL and network access',
+      run: async () => {
+        const d = await os.describeIndex();
+        if (!d.exists) throw new Error(`index "${config.openSearchIndex}" does not exist`);
+        return { detail: `"${config.openSearchIndex}" exists; vectors: text ${d.dims.text ?? 'none'}, image ${d.dims.image ?? 'none'}` };
+      },
+    });
+  } else {
+    checks.push({ name: 'OpenSearch index', fix: 'set INGEST_OPENSEARCH_URL', run: async () => { throw new Error('INGEST_OPENSEARCH_URL is not set'); } });
+  }
+  if (config.thumbnailBucket !== undefined) {
+    const bucket = config.thumbnailBucket;
+    checks.push({
+      name: 'thumbnail bucket',
+      fix: 'check INGEST_THUMBNAIL_BUCKET and s3:PutObject on its prefix',
+      run: async () => {
+        await clients.s3.send(new HeadBucketCommand({ Bucket: bucket }));
+        return { detail: `${bucket} reachable` };
+      },
+    });
+  }
+  return {
+    checks,
+    close: () => {
+      void index?.close({ timeoutMs: 1_000 });
+      clients.destroy();
+    },
+  };
+}
+
+export async function runChecks(checks: Check[], timeoutMs = 10_000): Promise<CheckResult[]> {
+  return Promise.all(
+    checks.map(async (c) => {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        const { detail } = await Promise.race([
+          c.run(),
+          new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs))),
+        ]);
+        return { name: c.name, ok: true, detail };
+      } catch (err) {
+        return { name: c.name, ok: false, detail: err instanceof Error && !('$metadata' in err) ? err.message : describe(err), fix: c.fix };
+      } finally {
+        clearTimeout(timer);
+      }
+    }),
+  );
+}
+
+export function formatResults(results: CheckResult[]): string {
+  const width = Math.max(...results.map((r) => r.name.length));
+  const lines = results.map((r) => {
+    const head = `${r.ok ? 'PASS' : 'FAIL'}  ${r.name.padEnd(width)}  ${r.detail}`;
+    return r.ok || !r.fix ? head : `${head}\n      ${' '.repeat(width)}  fix: ${r.fix}`;
+  });
+  const failed = results.filter((r) => !r.ok).length;
+  lines.push('', failed === 0 ? `all ${results.length} checks passed` : `${failed} of ${results.length} checks failed`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function registerDoctor(program: Command): void {
+  program
+    .command('doctor')
+    .description('check each configured dependency (queue, DLQ, table, OpenSearch index, buckets, data dir) and say how to fix failures')
+    .option('--json', 'print the results as JSON')
+    .action(async (options: { json?: boolean }) => {
+      const { checks, close } = doctorChecks(loadConfig());
+      try {
+        const results = await runChecks(checks);
+        process.stdout.write(options.json ? `${JSON.stringify(results, null, 2)}\n` : formatResults(results));
+        process.exitCode = results.every((r) => r.ok) ? 0 : 1;
+      } finally {
+        close();
+      }
+    });
+}

@@ -1,0 +1,48 @@
+/** `spot-ingest doctor` against the real local servers: passes when all is in place, names the fix otherwise. */
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from '../support/daemon.ts';
+import { createE2eStack, type E2eStack } from '../support/e2e-stack.ts';
+
+let stack: E2eStack;
+test.before(async () => {
+  stack = await createE2eStack('doctor');
+});
+test.after(() => stack.close());
+
+test('every check passes against a set-up stack', async () => {
+  const r = await runCli(['doctor'], stack.env());
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  for (const name of ['data directory', 'queue', 'dead-letter queue', 'state table', 'OpenSearch index']) {
+    assert.match(r.stdout, new RegExp(`PASS\\s+${name}`));
+  }
+  assert.match(r.stdout, /from the RedrivePolicy/);
+  assert.match(r.stdout, /all \d+ checks passed/);
+});
+
+test('a missing index and table fail with their fixes, and the exit code is 1', async () => {
+  const r = await runCli(['doctor', '--json'], stack.env({ INGEST_OPENSEARCH_INDEX: 'not-created', INGEST_STATE_TABLE: 'no-such-table' }));
+  assert.equal(r.code, 1);
+  const results = JSON.parse(r.stdout) as Array<{ name: string; ok: boolean; fix?: string }>;
+  const byName = new Map(results.map((x) => [x.name, x]));
+  assert.equal(byName.get('OpenSearch index')?.ok, false);
+  assert.match(byName.get('OpenSearch index')?.fix ?? '', /spot-ingest setup/);
+  assert.equal(byName.get('state table')?.ok, false);
+  assert.match(byName.get('state table')?.fix ?? '', /--create-table/);
+  assert.equal(byName.get('queue')?.ok, true);
+});
+
+test('local mode needs nothing but a writable data dir', async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'doctor-local-'));
+  try {
+    const r = await runCli(['doctor'], { INGEST_QUEUE_URL: '', INGEST_DATA_DIR: dataDir });
+    assert.equal(r.code, 0, r.stdout);
+    assert.match(r.stdout, /PASS\s+mode\s+local mode/);
+    assert.match(r.stdout, /PASS\s+SQLite full-text search/);
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
