@@ -15,7 +15,7 @@ import { registerReplay } from './commands/replay.ts';
 import { registerProcess } from './commands/process.ts';
 import { registerDoctor } from './commands/doctor.ts';
 import { pino } from 'pino';
-import { StartupError } from './adapters/aws/runtime.ts';
+import { StartupError } from './errors.ts';
 import { createLogger } from './observability/logger.ts';
 
 const program = new Command()

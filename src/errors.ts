@@ -38,3 +38,8 @@ export function permanent(code: string, message: string, cause?: unknown, detail
 export function transient(code: string, message: string, cause?: unknown, details?: Record<string, unknown>): IngestError {
   return new IngestError(code, message, { retryable: true, cause, details });
 }
+
+/** A dependency a command cannot start without is missing or unreachable (the CLI exits 1, no stack). */
+export class StartupError extends Error {
+  override readonly name = 'StartupError';
+}

@@ -5,7 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { createAwsClients, type AwsClients } from '../adapters/aws/clients.ts';
-import { ConfigError, StartupError } from '../adapters/aws/runtime.ts';
+import { StartupError } from '../errors.ts';
+import { ConfigError } from '../config.ts';
 import { LOCAL_CREDENTIALS } from '../local/embedded-stack.ts';
 import { localStackFile, type LocalStackInfo } from '../local/runtime.ts';
 import { classifyError } from '../pipeline/classify.ts';

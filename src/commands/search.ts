@@ -5,7 +5,7 @@ import type { Config } from '../config.ts';
 import { OpenSearchIndex } from '../adapters/index/opensearch.ts';
 import type { IndexPort, SearchHit } from '../adapters/index/port.ts';
 import { SqliteIndex } from '../adapters/index/sqlite.ts';
-import { StartupError } from '../adapters/aws/runtime.ts';
+import { StartupError } from '../errors.ts';
 import { localDatabasePath } from '../local/runtime.ts';
 
 /** `spot-ingest search`: OpenSearch when INGEST_OPENSEARCH_URL is set, else the local index. */

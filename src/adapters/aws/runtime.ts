@@ -1,6 +1,7 @@
-import { ConfigError, requireForQueueMode, type Config } from '../../config.ts';
+import { requireForQueueMode, type Config } from '../../config.ts';
 import { discoverDlqUrl } from '../../consumer/dlq-discovery.ts';
 import type { Logger } from '../../observability/logger.ts';
+import { StartupError } from '../../errors.ts';
 import { classifyError } from '../../pipeline/classify.ts';
 import type { Runtime } from '../../runtime.ts';
 import { OpenSearchIndex } from '../index/opensearch.ts';
@@ -40,10 +41,3 @@ export async function createAwsRuntime(config: Config, logger: Logger): Promise<
     throw err;
   }
 }
-
-/** A dependency the daemon cannot start without is missing or unreachable (exit code 1). */
-export class StartupError extends Error {
-  override readonly name = 'StartupError';
-}
-
-export { ConfigError };
