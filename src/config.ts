@@ -56,6 +56,9 @@ const schema = z.object({
   INGEST_HTTP_PORT: int(0, 65_535).optional(),
   INGEST_HTTP_HOST: optionalString,
   INGEST_IMDS: optionalString.pipe(z.enum(['on', 'off', 'auto']).optional()),
+  INGEST_SPOT_SAFETY_MARGIN_SECONDS: int(0, 110).optional(),
+  INGEST_REBALANCE: optionalString.pipe(z.enum(['drain', 'ignore']).optional()),
+  AWS_EC2_METADATA_SERVICE_ENDPOINT: optionalUrl,
   INGEST_DATA_DIR: optionalString,
   INGEST_SHUTDOWN_GRACE_SECONDS: int(1, 3600).optional(),
   INGEST_INSTANCE_ID: optionalString,
@@ -82,6 +85,12 @@ export interface Config {
   httpPort: number;
   httpHost: string;
   imds: 'on' | 'off' | 'auto';
+  /** IMDS base URL (AWS_EC2_METADATA_SERVICE_ENDPOINT); undefined ⇒ http://169.254.169.254. */
+  imdsEndpoint: string | undefined;
+  /** A spot interruption drains until (notice time − this margin), then releases what is left. */
+  spotSafetyMarginSeconds: number;
+  /** What a rebalance recommendation does: drain (no deadline) or nothing. */
+  rebalance: 'drain' | 'ignore';
   dataDir: string;
   /** How long SIGTERM waits for in-flight work before releasing it (keep below systemd's TimeoutStopSec). */
   shutdownGraceSeconds: number;
@@ -125,6 +134,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     httpPort: e.INGEST_HTTP_PORT ?? 9400,
     httpHost: e.INGEST_HTTP_HOST ?? (localMode ? '127.0.0.1' : '0.0.0.0'),
     imds: e.INGEST_IMDS ?? 'auto',
+    imdsEndpoint: e.AWS_EC2_METADATA_SERVICE_ENDPOINT,
+    spotSafetyMarginSeconds: e.INGEST_SPOT_SAFETY_MARGIN_SECONDS ?? 15,
+    rebalance: e.INGEST_REBALANCE ?? 'drain',
     dataDir: resolve(e.INGEST_DATA_DIR ?? (localMode ? './.spot-ingest' : '/var/lib/spot-ingest')),
     shutdownGraceSeconds: e.INGEST_SHUTDOWN_GRACE_SECONDS ?? 90,
     instanceId: e.INGEST_INSTANCE_ID,

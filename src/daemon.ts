@@ -2,13 +2,16 @@
  * Composition root: builds the runtime (AWS, or the embedded local stack when INGEST_QUEUE_URL is
  * unset), starts consuming, and drains on SIGTERM / SIGINT (DESIGN.md §7): stop receiving at once,
  * /readyz 503, let in-flight work finish within the grace period, release the rest (visibility 0),
- * exit 0. A second signal releases all in-flight work immediately.
+ * exit 0. A second signal releases all in-flight work immediately. The IMDS watcher (INGEST_IMDS)
+ * starts the same drain on a spot interruption notice (deadline: notice time − safety margin), a
+ * rebalance recommendation (no deadline; INGEST_REBALANCE) or the ASG lifecycle state Terminated.
  */
 import { hostname } from 'node:os';
 import { createAwsRuntime } from './adapters/aws/runtime.ts';
 import type { Config } from './config.ts';
 import { Acknowledger } from './consumer/acknowledger.ts';
 import { Consumer } from './consumer/consumer.ts';
+import { p90Remaining } from './consumer/finish-predictor.ts';
 import { startHttpServer, type RunningHttpServer } from './http/server.ts';
 import { createLocalRuntime } from './local/runtime.ts';
 import type { Logger } from './observability/logger.ts';
@@ -16,6 +19,8 @@ import { Metrics } from './observability/metrics.ts';
 import { createMessageProcessor } from './pipeline/process-message.ts';
 import { TempFiles } from './pipeline/temp-files.ts';
 import type { Runtime } from './runtime.ts';
+import { createSpotWatcher } from './spot/create-watcher.ts';
+import type { SpotWatcher } from './spot/watcher.ts';
 
 export async function runDaemon(config: Config, logger: Logger): Promise<number> {
   const temp = new TempFiles(config.dataDir);
@@ -23,6 +28,7 @@ export async function runDaemon(config: Config, logger: Logger): Promise<number>
   const runtime: Runtime = config.localMode ? await createLocalRuntime(config, logger) : await createAwsRuntime(config, logger);
   const metrics = new Metrics();
   let http: RunningHttpServer | undefined;
+  let watcher: SpotWatcher | undefined;
   try {
     const consumer = new Consumer({
       sqs: runtime.sqs,
@@ -47,46 +53,80 @@ export async function runDaemon(config: Config, logger: Logger): Promise<number>
     });
 
     let draining = false;
+    /** What started the drain, for /readyz when it is not a plain signal. */
+    let drainReason: string | undefined;
     if (config.httpPort !== 0) {
       http = await startHttpServer({
         host: config.httpHost,
         port: config.httpPort,
         metrics,
         readiness: () => {
-          const reasons = [...(draining ? ['draining'] : []), ...(consumer.queueProblem ? [consumer.queueProblem] : [])];
+          const trigger = drainReason !== undefined && !drainReason.startsWith('SIG') ? [drainReason] : [];
+          const reasons = [...(draining ? ['draining', ...trigger] : []), ...(consumer.queueProblem ? [consumer.queueProblem] : [])];
           return { ready: reasons.length === 0, reasons };
         },
       });
       logger.info({ port: http.port, host: config.httpHost }, 'http endpoints listening');
     }
 
-    const stopped = new Promise<string>((resolve) => {
-      const onSignal = (signal: NodeJS.Signals) => {
+    // One drain, whichever trigger comes first (signal, spot notice, rebalance, lifecycle); a later
+    // trigger with an earlier deadline may only shorten it. deadline: epoch ms, Infinity = none.
+    let startDrain: (reason: string, deadline: number, fields?: Record<string, unknown>) => void = () => undefined;
+    const stopped = new Promise<number>((resolve) => {
+      startDrain = (reason, deadline, fields = {}) => {
+        const deadlineField = Number.isFinite(deadline) ? { deadline: new Date(deadline).toISOString(), deadlineInMs: deadline - Date.now() } : { deadline: 'none' };
         if (!draining) {
           draining = true;
+          drainReason = reason;
           metrics.draining.set(1);
-          logger.info({ signal, graceSeconds: config.shutdownGraceSeconds, inFlight: consumer.inFlight }, 'draining: stopped receiving');
-          resolve(signal);
-        } else {
-          logger.warn({ signal, inFlight: consumer.inFlight }, 'second signal: releasing all in-flight messages now');
-          consumer.releaseAll(`second ${signal}`);
+          void consumer.stopReceiving(); // at once; drain() below waits for the loop to end
+          consumer.shortenDrainDeadline(deadline);
+          logger.info({ reason, ...fields, ...deadlineField, inFlight: consumer.inFlight }, 'draining: stopped receiving');
+          resolve(deadline);
+        } else if (consumer.shortenDrainDeadline(deadline)) {
+          logger.warn({ reason, ...fields, ...deadlineField, inFlight: consumer.inFlight }, 'drain deadline moved earlier');
         }
       };
-      process.on('SIGTERM', onSignal);
-      process.on('SIGINT', onSignal);
     });
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (!draining) {
+        startDrain(signal, Date.now() + config.shutdownGraceSeconds * 1000, { signal, graceSeconds: config.shutdownGraceSeconds });
+      } else {
+        logger.warn({ signal, inFlight: consumer.inFlight }, 'second signal: releasing all in-flight messages now');
+        consumer.releaseAll(`second ${signal}`);
+      }
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+
+    // local mode is a laptop: `auto` does not even probe there (unless an IMDS endpoint is set)
+    const imdsMode = config.imds === 'auto' && config.localMode && config.imdsEndpoint === undefined ? 'off' : config.imds;
+    watcher = await createSpotWatcher({ mode: imdsMode, logger, ...(config.imdsEndpoint ? { endpoint: config.imdsEndpoint } : {}) });
+    watcher
+      ?.on('interruption', ({ action, time }) => {
+        startDrain('spot interruption', time.getTime() - config.spotSafetyMarginSeconds * 1000, { action, noticeTime: time.toISOString(), safetyMarginSeconds: config.spotSafetyMarginSeconds });
+      })
+      .on('rebalance', ({ noticeTime }) => {
+        if (config.rebalance === 'ignore') logger.info({ noticeTime: noticeTime.toISOString() }, 'rebalance recommendation ignored (INGEST_REBALANCE=ignore)');
+        else startDrain('rebalance recommendation', Number.POSITIVE_INFINITY, { noticeTime: noticeTime.toISOString() });
+      })
+      .on('lifecycle', ({ state }) => {
+        if (state === 'Terminated') startDrain('lifecycle Terminated', Date.now() + config.shutdownGraceSeconds * 1000, { graceSeconds: config.shutdownGraceSeconds });
+      })
+      .start();
 
     consumer.start();
     logger.info(
-      { mode: runtime.mode, queueUrl: runtime.queueUrl, dlqUrl: runtime.dlqUrl, concurrency: config.concurrency, index: config.openSearchIndex, table: config.stateTable },
+      { mode: runtime.mode, queueUrl: runtime.queueUrl, dlqUrl: runtime.dlqUrl, concurrency: config.concurrency, index: config.openSearchIndex, table: config.stateTable, imds: watcher !== undefined },
       'consuming',
     );
     await runtime.started?.();
-    await stopped;
-    await consumer.drain(Date.now() + config.shutdownGraceSeconds * 1000);
+    // a finite deadline also releases at once what is not expected to finish before it
+    await consumer.drain(await stopped, { predict: p90Remaining });
     logger.info('drained: every received message is done or back on the queue');
     return 0;
   } finally {
+    await watcher?.stop();
     await http?.close();
     await runtime.close();
   }

@@ -5,6 +5,7 @@ import type { MessageOutcome, Metrics } from '../observability/metrics.ts';
 import type { JobResult, MessageProcessor } from '../pipeline/job.ts';
 import { classifyError } from '../pipeline/classify.ts';
 import type { Acknowledger } from './acknowledger.ts';
+import type { FinishPredictor } from './finish-predictor.ts';
 import { defaultBackoff, retryDelaySeconds, type BackoffPolicy } from './backoff.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { Poller } from './poller.ts';
@@ -41,6 +42,14 @@ export class Consumer {
   readonly #settling = new Set<Promise<void>>();
   /** Messages made visible again (released, given back) since start: see drain(). */
   #madeVisible = 0;
+  /** When drain() gives up waiting and releases what is left (epoch ms). */
+  #drainDeadline = Number.POSITIVE_INFINITY;
+  #deadlineTimer: NodeJS.Timeout | undefined;
+  #rearmDeadline: (() => void) | undefined;
+  /** When each in-flight job started (epoch ms), by message id. */
+  readonly #startedAt = new Map<string, number>();
+  /** Durations (ms) of the last jobs that finished 'done': the predictor's evidence. */
+  readonly #durations: number[] = [];
 
   constructor(options: ConsumerOptions) {
     this.#o = options;
@@ -92,10 +101,13 @@ export class Consumer {
   }
 
   /**
-   * Stop receiving, wait for in-flight work until `deadline` (epoch ms), release what is left, and
-   * wait until every message is settled (deleted or back on the queue).
+   * Stop receiving, wait for in-flight work until `deadline` (epoch ms; Infinity waits for it all),
+   * release what is left, and wait until every message is settled (deleted or back on the queue).
+   * The deadline can be moved earlier while the drain runs: see shortenDrainDeadline().
    */
-  async drain(deadline: number): Promise<void> {
+  async drain(deadline: number = Number.POSITIVE_INFINITY, options: { predict?: FinishPredictor } = {}): Promise<void> {
+    this.#drainDeadline = Math.min(this.#drainDeadline, deadline);
+    const { predict } = options;
     const visibleBefore = this.#madeVisible;
     let loopEnded = false;
     const stopped = this.stopReceiving().then(() => (loopEnded = true));
@@ -103,11 +115,25 @@ export class Consumer {
       await this.#poller.idle();
       while (this.#settling.size > 0) await Promise.allSettled([...this.#settling]);
     })();
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      workDone,
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now())))),
-    ]).finally(() => clearTimeout(timer));
+    const deadlineReached = new Promise<void>((resolve) => {
+      const arm = () => {
+        clearTimeout(this.#deadlineTimer);
+        if (predict) this.#releaseUnlikely(predict);
+        const wait = this.#drainDeadline - Date.now();
+        if (wait <= 0) resolve();
+        // setTimeout caps at 2^31-1 ms: a longer wait is re-armed when that one fires
+        else if (Number.isFinite(wait)) this.#deadlineTimer = setTimeout(arm, Math.min(wait, 2 ** 31 - 1));
+      };
+      this.#rearmDeadline = arm;
+      arm();
+    });
+    // with a predictor, look again every second: a job's chances shrink as the deadline nears
+    const recheck = predict ? setInterval(() => this.#releaseUnlikely(predict), 1_000).unref() : undefined;
+    await Promise.race([workDone, deadlineReached]).finally(() => {
+      clearInterval(recheck);
+      clearTimeout(this.#deadlineTimer);
+      this.#rearmDeadline = undefined;
+    });
     if (this.inFlight > 0) this.releaseAll('drain deadline reached');
     await workDone;
     if (!loopEnded) {
@@ -124,11 +150,44 @@ export class Consumer {
     await this.#o.acknowledger.close();
   }
 
+  /**
+   * Move the drain deadline earlier (a later one is ignored: a drain is only ever shortened). Works
+   * before drain() is called too: that drain then starts with the earlier of the two.
+   */
+  shortenDrainDeadline(deadline: number): boolean {
+    if (!(deadline < this.#drainDeadline)) return false;
+    this.#drainDeadline = deadline;
+    this.#rearmDeadline?.();
+    return true;
+  }
+
+  /** The deadline of the drain in progress (Infinity: none yet, or none at all). */
+  get drainDeadline(): number {
+    return this.#drainDeadline;
+  }
+
+  /** Release at once every in-flight job expected to finish after the drain deadline. */
+  #releaseUnlikely(predict: FinishPredictor): void {
+    const deadline = this.#drainDeadline;
+    if (!Number.isFinite(deadline)) return;
+    const now = Date.now();
+    for (const [id, controller] of this.#jobs) {
+      if (controller.signal.aborted) continue;
+      const startedAt = this.#startedAt.get(id) ?? now;
+      const remaining = predict(now - startedAt, this.#durations);
+      if (remaining !== undefined && now + remaining > deadline) {
+        this.#o.logger.info({ messageId: id, elapsedMs: now - startedAt, expectedRemainingMs: remaining, deadlineInMs: deadline - now }, 'releasing early: not expected to finish before the drain deadline');
+        controller.abort(RELEASE('not expected to finish before the drain deadline'));
+      }
+    }
+  }
+
   async #handle(message: QueueMessage): Promise<void> {
     const { logger, metrics, acknowledger, visibilityTimeoutSeconds } = this.#o;
     const log = logger.child({ messageId: message.messageId, receiveCount: message.receiveCount });
     const controller = new AbortController();
     this.#jobs.set(message.messageId, controller);
+    this.#startedAt.set(message.messageId, Date.now());
     metrics.inFlight.inc();
     const renewals = new Set<() => Promise<void>>();
     const heartbeat = new Heartbeat({
@@ -166,6 +225,12 @@ export class Consumer {
       result = { ...result, outcome: 'released', error: reason };
     }
     this.#jobs.delete(message.messageId);
+    const startedAt = this.#startedAt.get(message.messageId);
+    this.#startedAt.delete(message.messageId);
+    if (result.outcome === 'done' && startedAt !== undefined) {
+      this.#durations.push(Date.now() - startedAt);
+      if (this.#durations.length > 200) this.#durations.shift();
+    }
     metrics.inFlight.dec();
     // The slot is free as soon as the work is: the delete is batched and may wait a few ms for
     // company, and a slot held through that wait would idle (drain() waits for these).

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Acknowledger } from '../../../src/consumer/acknowledger.ts';
 import { Consumer } from '../../../src/consumer/consumer.ts';
+import { p90Remaining } from '../../../src/consumer/finish-predictor.ts';
 import { discoverDlqUrl } from '../../../src/consumer/dlq-discovery.ts';
 import { permanent, transient } from '../../../src/errors.ts';
 import { Metrics } from '../../../src/observability/metrics.ts';
@@ -179,6 +180,59 @@ test('drain past its deadline releases in-flight work at once (visibility 0)', a
   assert.equal(again.length, 1);
   assert.ok(Date.now() - seenAt < 3_000, `visible again within 3 s (took ${Date.now() - seenAt} ms), not after the 30 s timeout`);
   assert.match(await metrics.registry.metrics(), /outcome="released"\} 1/);
+});
+
+test('a drain without a deadline waits; a deadline moved earlier while it runs releases at the new deadline; a later one is ignored', async () => {
+  const { queueUrl, dlqUrl } = await createQueuePair(sqs, uniqueName('shorten'));
+  await send(sqs, queueUrl, 'stuck');
+  let started = false;
+  const { consumer, metrics } = makeConsumer(queueUrl, dlqUrl, async (_m, ctx) => {
+    started = true;
+    await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
+    return { outcome: 'retry', error: transient('ABORTED', 'stopped'), events: [] };
+  });
+  consumer.start();
+  await waitFor(() => started, { what: 'job start' });
+  let drained = false;
+  const draining = consumer.drain().then(() => (drained = true));
+  await waitFor(() => !consumer.receiving, { what: 'receiving to stop' });
+  assert.equal(consumer.drainDeadline, Number.POSITIVE_INFINITY);
+  assert.equal(consumer.inFlight, 1, 'no deadline: the job keeps running');
+  const t0 = Date.now();
+  assert.equal(consumer.shortenDrainDeadline(t0 + 400), true);
+  assert.equal(consumer.shortenDrainDeadline(t0 + 60_000), false, 'a later deadline never extends the drain');
+  assert.equal(drained, false);
+  await draining;
+  const took = Date.now() - t0;
+  assert.ok(took >= 350 && took < 5_000, `released at the moved deadline (${took} ms)`);
+  assert.match(await metrics.registry.metrics(), /outcome="released"\} 1/);
+  assert.equal((await queueCounts(sqs, queueUrl)).inFlight, 0, 'visible again at once');
+});
+
+test('with a predictor, a drain releases at once the jobs not expected to finish before its deadline', async () => {
+  const { queueUrl, dlqUrl } = await createQueuePair(sqs, uniqueName('predict'));
+  for (let i = 0; i < 6; i++) await send(sqs, queueUrl, `fast-${i}`);
+  const finished: string[] = [];
+  let slowStarted = false;
+  const { consumer, lines } = makeConsumer(queueUrl, dlqUrl, async (m, ctx) => {
+    if (m.body.startsWith('fast')) {
+      await sleep(30);
+      finished.push(m.body);
+      return done;
+    }
+    slowStarted = true;
+    await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
+    return { outcome: 'retry', error: transient('ABORTED', 'stopped'), events: [] };
+  });
+  consumer.start();
+  await waitFor(() => finished.length === 6, { what: 'six fast jobs (the evidence)' });
+  await send(sqs, queueUrl, 'slow');
+  await waitFor(() => slowStarted, { what: 'the slow job to start', timeoutMs: 5_000 });
+  const t0 = Date.now();
+  await consumer.drain(t0 + 8_000, { predict: p90Remaining });
+  assert.ok(Date.now() - t0 < 3_000, `released early, not at the 8 s deadline (${Date.now() - t0} ms)`);
+  assert.ok(lines().some((l) => l.msg === 'releasing early: not expected to finish before the drain deadline'));
+  assert.equal((await queueCounts(sqs, queueUrl)).visible, 1, 'the slow message is back on the queue');
 });
 
 test('failed receives are retried with backoff and reported as a queue problem (/readyz 503)', async () => {

@@ -17,6 +17,9 @@ test('defaults follow DESIGN.md §3', () => {
   assert.equal(c.httpPort, 9400);
   assert.equal(c.httpHost, '127.0.0.1');
   assert.equal(c.imds, 'auto');
+  assert.equal(c.imdsEndpoint, undefined);
+  assert.equal(c.spotSafetyMarginSeconds, 15);
+  assert.equal(c.rebalance, 'drain');
   assert.match(c.dataDir, /\.spot-ingest$/);
   assert.equal(c.logLevel, 'warn');
 });
@@ -37,6 +40,9 @@ for (const [name, value] of [
   ['INGEST_HTTP_PORT', '70000'],
   ['INGEST_QUEUE_URL', 'not a url'],
   ['INGEST_IMDS', 'maybe'],
+  ['INGEST_SPOT_SAFETY_MARGIN_SECONDS', 'soon'],
+  ['INGEST_SPOT_SAFETY_MARGIN_SECONDS', '200'],
+  ['INGEST_REBALANCE', 'panic'],
   ['LOG_LEVEL', 'loud'],
   ['INGEST_OPENSEARCH_INDEX', 'Upper'],
 ] as const) {

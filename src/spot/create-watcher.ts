@@ -1,0 +1,45 @@
+/**
+ * INGEST_IMDS: `off` → no watcher; `on` → a watcher even when IMDS does not answer (its failures
+ * are logged with backoff); `auto` → one probe of the token endpoint (~1 s): a watcher when it
+ * answers, otherwise one info line and nothing more (a laptop neither waits nor fills its log).
+ */
+import type { Logger } from '../observability/logger.ts';
+import { ImdsClient } from './imds-client.ts';
+import { SpotWatcher } from './watcher.ts';
+
+export interface SpotWatcherSetup {
+  mode: 'on' | 'off' | 'auto';
+  logger: Logger;
+  endpoint?: string;
+  probeTimeoutMs?: number;
+  intervalMs?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * The watcher (not yet started: attach listeners, then start()), or undefined when IMDS is off
+ * (by choice or because it is not there).
+ */
+export async function createSpotWatcher(options: SpotWatcherSetup): Promise<SpotWatcher | undefined> {
+  const { mode, logger } = options;
+  if (mode === 'off') {
+    logger.debug('IMDS off (INGEST_IMDS=off): no spot interruption watcher');
+    return undefined;
+  }
+  const env = options.env ?? process.env;
+  const endpoint = options.endpoint ?? env.AWS_EC2_METADATA_SERVICE_ENDPOINT;
+  const imds = new ImdsClient({ ...(endpoint ? { endpoint } : {}), timeoutMs: options.probeTimeoutMs ?? 1_000 });
+  if (mode === 'auto') {
+    if (env.AWS_EC2_METADATA_DISABLED?.toLowerCase() === 'true' && !endpoint) {
+      logger.info('IMDS off (AWS_EC2_METADATA_DISABLED=true): no spot interruption watcher');
+      return undefined;
+    }
+    if (!(await imds.probe())) {
+      logger.info({ endpoint: imds.endpoint }, 'IMDS not reachable (not on EC2?): no spot interruption watcher; set INGEST_IMDS=on to insist');
+      return undefined;
+    }
+  }
+  const watcher = new SpotWatcher({ imds, logger: logger.child({ component: 'spot-watcher' }), ...(options.intervalMs ? { intervalMs: options.intervalMs } : {}) });
+  logger.info({ endpoint: imds.endpoint, mode }, 'spot interruption watcher enabled');
+  return watcher;
+}
