@@ -19,7 +19,7 @@ import { Metrics } from './observability/metrics.ts';
 import { createMessageProcessor } from './pipeline/process-message.ts';
 import { TempFiles } from './pipeline/temp-files.ts';
 import type { Runtime } from './runtime.ts';
-import { createSpotWatcher } from './spot/create-watcher.ts';
+import { createSpotWatcher, effectiveImdsMode } from './spot/create-watcher.ts';
 import type { SpotWatcher } from './spot/watcher.ts';
 
 export async function runDaemon(config: Config, logger: Logger): Promise<number> {
@@ -99,9 +99,7 @@ export async function runDaemon(config: Config, logger: Logger): Promise<number>
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
 
-    // local mode is a laptop: `auto` does not even probe there (unless an IMDS endpoint is set)
-    const imdsMode = config.imds === 'auto' && config.localMode && config.imdsEndpoint === undefined ? 'off' : config.imds;
-    watcher = await createSpotWatcher({ mode: imdsMode, logger, ...(config.imdsEndpoint ? { endpoint: config.imdsEndpoint } : {}) });
+    watcher = await createSpotWatcher({ mode: effectiveImdsMode(config), logger, ...(config.imdsEndpoint ? { endpoint: config.imdsEndpoint } : {}) });
     watcher
       ?.on('interruption', ({ action, time }) => {
         startDrain('spot interruption', time.getTime() - config.spotSafetyMarginSeconds * 1000, { action, noticeTime: time.toISOString(), safetyMarginSeconds: config.spotSafetyMarginSeconds });

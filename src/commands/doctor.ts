@@ -13,6 +13,8 @@ import { OpenSearchIndex } from '../adapters/index/opensearch.ts';
 import { loadConfig, type Config } from '../config.ts';
 import { discoverDlqUrl } from '../consumer/dlq-discovery.ts';
 import { classifyError } from '../pipeline/classify.ts';
+import { effectiveImdsMode } from '../spot/create-watcher.ts';
+import { DEFAULT_IMDS_ENDPOINT, ImdsClient } from '../spot/imds-client.ts';
 
 export interface CheckResult {
   name: string;
@@ -53,6 +55,19 @@ export function doctorChecks(config: Config): { checks: Check[]; close: () => vo
       },
     },
   ];
+  if (effectiveImdsMode(config) !== 'off') {
+    const endpoint = config.imdsEndpoint ?? DEFAULT_IMDS_ENDPOINT;
+    checks.push({
+      name: 'instance metadata (IMDSv2)',
+      fix: 'on EC2: allow IMDSv2 (HttpTokens required is fine) with a hop limit of 1+, or set INGEST_IMDS=off to run without the spot watcher',
+      run: async () => {
+        const reachable = await new ImdsClient({ endpoint }).probe(AbortSignal.timeout(2_000));
+        if (reachable) return { detail: `${endpoint} answers: the spot watcher will run` };
+        if (config.imds === 'auto') return { detail: `${endpoint} does not answer: not on EC2, the spot watcher stays off (INGEST_IMDS=auto)` };
+        throw new Error(`${endpoint} does not answer, but INGEST_IMDS=on`);
+      },
+    });
+  }
   if (config.localMode) {
     checks.push({
       name: 'mode',

@@ -7,6 +7,20 @@ import type { Logger } from '../observability/logger.ts';
 import { ImdsClient } from './imds-client.ts';
 import { SpotWatcher } from './watcher.ts';
 
+/**
+ * Whether `auto` may probe at all: never on a laptop (local mode) or where the SDK's
+ * AWS_EC2_METADATA_DISABLED=true says there is no IMDS — unless an endpoint is set explicitly.
+ * Shared by the daemon and `doctor`, so neither sends a request to 169.254.169.254 off EC2.
+ */
+export function effectiveImdsMode(
+  config: { imds: 'on' | 'off' | 'auto'; localMode: boolean; imdsEndpoint: string | undefined },
+  env: NodeJS.ProcessEnv = process.env,
+): 'on' | 'off' | 'auto' {
+  if (config.imds !== 'auto' || config.imdsEndpoint !== undefined) return config.imds;
+  if (config.localMode || env.AWS_EC2_METADATA_DISABLED?.toLowerCase() === 'true') return 'off';
+  return 'auto';
+}
+
 export interface SpotWatcherSetup {
   mode: 'on' | 'off' | 'auto';
   logger: Logger;

@@ -35,6 +35,19 @@ test('a missing index and table fail with their fixes, and the exit code is 1', 
   assert.equal(byName.get('queue')?.ok, true);
 });
 
+test('IMDS: off skips the check, on fails when nothing answers, auto passes off EC2', async () => {
+  const unreachable = { AWS_EC2_METADATA_SERVICE_ENDPOINT: 'http://127.0.0.1:9' };
+  const on = await runCli(['doctor', '--json'], stack.env({ INGEST_IMDS: 'on', ...unreachable }));
+  const onResult = (JSON.parse(on.stdout) as Array<{ name: string; ok: boolean; fix?: string }>).find((r) => r.name.startsWith('instance metadata'));
+  assert.equal(onResult?.ok, false);
+  assert.match(onResult?.fix ?? '', /INGEST_IMDS=off/);
+  assert.equal(on.code, 1);
+  const auto = await runCli(['doctor'], stack.env({ INGEST_IMDS: 'auto', ...unreachable }));
+  assert.match(auto.stdout, /PASS\s+instance metadata \(IMDSv2\)\s+.*not on EC2/);
+  const off = await runCli(['doctor'], stack.env({ INGEST_IMDS: 'off' }));
+  assert.doesNotMatch(off.stdout, /instance metadata/);
+});
+
 test('local mode needs nothing but a writable data dir', async () => {
   const dataDir = await mkdtemp(join(tmpdir(), 'doctor-local-'));
   try {

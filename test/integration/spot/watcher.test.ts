@@ -140,3 +140,13 @@ test('INGEST_IMDS modes: off → none; auto → one probe, one info line when ab
   assert.equal(await createSpotWatcher({ mode: 'auto', logger, env: { AWS_EC2_METADATA_DISABLED: 'true' } }), undefined);
   imds = await startImdsSimulator();
 });
+
+test('effectiveImdsMode: auto never probes in local mode or with AWS_EC2_METADATA_DISABLED, unless an endpoint is set', async () => {
+  const { effectiveImdsMode } = await import('../../../src/spot/create-watcher.ts');
+  const base = { imds: 'auto' as const, localMode: false, imdsEndpoint: undefined };
+  assert.equal(effectiveImdsMode(base, {}), 'auto');
+  assert.equal(effectiveImdsMode({ ...base, localMode: true }, {}), 'off');
+  assert.equal(effectiveImdsMode(base, { AWS_EC2_METADATA_DISABLED: 'true' }), 'off');
+  assert.equal(effectiveImdsMode({ ...base, localMode: true, imdsEndpoint: 'http://127.0.0.1:1' }, {}), 'auto');
+  assert.equal(effectiveImdsMode({ ...base, imds: 'on', localMode: true }, { AWS_EC2_METADATA_DISABLED: 'true' }), 'on');
+});
