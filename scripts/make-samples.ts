@@ -1,10 +1,11 @@
 /**
  * Writes the bundled samples/ that local mode seeds on first start: Japanese and English text in
- * the encodings Japanese file servers hold, a CSV from Excel (Shift_JIS), an unsupported file, and a
- * broken one. Run: `node scripts/make-samples.ts` (the output is committed).
+ * the encodings Japanese file servers hold, a CSV from Excel (Shift_JIS), a Word document (DOCX), an
+ * unsupported file, and a broken one. Run: `node scripts/make-samples.ts` (the output is committed).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
+import { strToU8, zipSync } from 'fflate';
 import Encoding from 'encoding-japanese';
 
 const dir = new URL('../samples/', import.meta.url);
@@ -27,4 +28,34 @@ write('在庫一覧.csv', encode('品番,品名,数量,倉庫\r\nA-001,ボール
 write('readme-utf16.txt', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('Quarterly report (UTF-16): revenue grew 12% year on year.\r\n四半期報告：売上は前年比12%増。\r\n', 'utf16le')]));
 write('backup.gz', gzipSync(Buffer.from('an archive: indexed by name and path only')));
 write('broken.txt', Buffer.concat([Buffer.from('This file was damaged in transit: '), Buffer.from([0xff, 0xfe, 0x00, 0xc3, 0x28]), Buffer.from(' but the rest is readable.\n')]));
+write('会議資料.docx', docx(
+  ['会議資料：クラウド移行プロジェクト', '', '日時：2026年11月27日 10:00〜11:00', '参加者：営業部、情報システム部',
+    '1. 検索基盤の移行状況', '\tWord・Excel・PowerPoint の全文検索に対応した。', '2. 次回までの課題',
+    '\tスポットインスタンスの中断時に処理中のファイルを取りこぼさないことを確認する。'],
+  '社外秘'));
+
+/** A minimal, valid DOCX: one paragraph per line (a leading \t becomes a tab), a header, one page. */
+function docx(lines: string[], header: string): Uint8Array {
+  const xml = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n';
+  const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"';
+  const para = (line: string) => line === '' ? '<w:p/>' : `<w:p><w:r>${line.startsWith('\t') ? '<w:tab/>' : ''}<w:t xml:space="preserve">${esc(line.replace(/^\t/, ''))}</w:t></w:r></w:p>`;
+  const rel = 'http://schemas.openxmlformats.org/officeDocument/2006/relationships';
+  const parts: Record<string, string> = {
+    '[Content_Types].xml': `${xml}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">` +
+      '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>' +
+      '<Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/>' +
+      '<Override PartName="/word/header1.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.header+xml"/>' +
+      '<Override PartName="/docProps/app.xml" ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"/></Types>',
+    '_rels/.rels': `${xml}<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">` +
+      `<Relationship Id="rId1" Type="${rel}/officeDocument" Target="word/document.xml"/><Relationship Id="rId2" Type="${rel}/extended-properties" Target="docProps/app.xml"/></Relationships>`,
+    'word/_rels/document.xml.rels': `${xml}<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="${rel}/header" Target="header1.xml"/></Relationships>`,
+    'word/document.xml': `${xml}<w:document ${W}><w:body>${lines.map(para).join('')}<w:sectPr><w:headerReference w:type="default" r:id="rId1"/><w:pgSz w:w="11906" w:h="16838"/></w:sectPr></w:body></w:document>`,
+    'word/header1.xml': `${xml}<w:hdr ${W}>${para(header)}</w:hdr>`,
+    'docProps/app.xml': `${xml}<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"><Application>spot-ingest make-samples</Application><Pages>1</Pages></Properties>`,
+  };
+  // a fixed local time: the same bytes on every run
+  return zipSync(Object.fromEntries(Object.entries(parts).map(([name, text]) => [name, strToU8(text)])), { level: 9, mtime: new Date(2026, 10, 27, 10, 0, 0) });
+}
+
 console.log(`samples written to ${dir.pathname}`);
