@@ -16,6 +16,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { createQueue, queueDepth, sendAll, sqsClient, startEmulator } from './lib/sqs.ts';
 import { ours, sqsConsumer, type Side } from './lib/sides.ts';
 import { InFlightGauge, seededRandom, startSampler } from './lib/stats.ts';
+import { runMain } from './lib/run-main.ts';
 
 const DRAIN_MESSAGES = 10_000;
 const DRAIN_CAPACITY = 32;
@@ -416,15 +417,4 @@ Total bench time: ${secs(o.totalMs)}. Raw numbers: bench/results/consumer.json.
 `;
 }
 
-// A leak (timer, socket, server) would keep the process alive: report it instead of hanging.
-main()
-  .catch((err: unknown) => {
-    console.error(err);
-    process.exitCode = 1;
-  })
-  .finally(() => {
-    setTimeout(() => {
-      console.error('bench did not exit within 15 s; still active:', process.getActiveResourcesInfo());
-      process.exit(2);
-    }, 15_000).unref();
-  });
+runMain(main);

@@ -37,6 +37,7 @@ import { startImdsSimulator, type ImdsSimulator } from '../test/support/imds-sim
 import type { RecordedRequest } from '../test/support/opensearch-recorder.ts';
 import { waitFor } from '../test/support/wait-for.ts';
 import { seededRandom } from './lib/stats.ts';
+import { runMain } from './lib/run-main.ts';
 
 // ---------------------------------------------------------------- settings
 
@@ -559,15 +560,4 @@ async function main(): Promise<void> {
   if (trials.some((t) => !t.ok)) process.exitCode = 1;
 }
 
-// A leak (timer, socket, server, child) would keep the process alive: report it instead of hanging.
-main()
-  .catch((err: unknown) => {
-    console.error(err);
-    process.exitCode = 1;
-  })
-  .finally(() => {
-    setTimeout(() => {
-      console.error('bench did not exit within 15 s; still active:', process.getActiveResourcesInfo());
-      process.exit(2);
-    }, 15_000).unref();
-  });
+runMain(main);

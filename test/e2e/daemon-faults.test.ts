@@ -7,9 +7,8 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { documentId } from '../../src/adapters/index/document-id.ts';
-import { putObject, queueCounts, send } from '../support/aws.ts';
-import { spawnDaemon } from '../support/daemon.ts';
+import { queueCounts, send } from '../support/aws.ts';
+import { outcomeLines, spawnDaemon } from '../support/daemon.ts';
 import { createE2eStack, type E2eStack } from '../support/e2e-stack.ts';
 import { nativeEvent } from '../support/events.ts';
 import { waitFor } from '../support/wait-for.ts';
@@ -25,14 +24,9 @@ test.afterEach(async () => {
   await stack.close();
 });
 
-async function upload(prefix: string, count: number): Promise<string[]> {
-  const keys = Array.from({ length: count }, (_, i) => `${prefix}/file-${i}.txt`);
-  for (const key of keys) await putObject(stack.s3, stack.bucket, key, `contents of ${key}`);
-  return keys;
-}
-
-const indexed = (key: string) => stack.recorder.documents(stack.index).has(documentId(stack.bucket, key));
-const outcomes = (logs: Record<string, unknown>[]) => logs.filter((l) => typeof l.outcome === 'string' && typeof l.ms === 'number');
+const upload = (prefix: string, count: number) => stack.upload(prefix, count);
+const indexed = (key: string) => stack.indexed(key);
+const outcomes = outcomeLines;
 
 test('transient OpenSearch failures are retried with backoff, never dead-lettered', async () => {
   const keys = await upload('flaky', 3);

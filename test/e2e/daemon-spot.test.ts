@@ -6,9 +6,8 @@
  */
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { documentId } from '../../src/adapters/index/document-id.ts';
-import { putObject, queueCounts, send } from '../support/aws.ts';
-import { spawnDaemon, type Exit, type SpawnedDaemon } from '../support/daemon.ts';
+import { queueCounts, send } from '../support/aws.ts';
+import { outcomeLines, spawnDaemon, type Exit, type SpawnedDaemon } from '../support/daemon.ts';
 import { createE2eStack, type E2eStack } from '../support/e2e-stack.ts';
 import { nativeEvent } from '../support/events.ts';
 import { freePort } from '../support/free-port.ts';
@@ -27,14 +26,9 @@ test.afterEach(async () => {
   await stack.close();
 });
 
-async function upload(prefix: string, count: number): Promise<string[]> {
-  const keys = Array.from({ length: count }, (_, i) => `${prefix}/file-${i}.txt`);
-  for (const key of keys) await putObject(stack.s3, stack.bucket, key, `contents of ${key}`);
-  return keys;
-}
-
-const indexed = (key: string) => stack.recorder.documents(stack.index).has(documentId(stack.bucket, key));
-const outcomes = (logs: Record<string, unknown>[]) => logs.filter((l) => typeof l.outcome === 'string' && typeof l.ms === 'number');
+const upload = (prefix: string, count: number) => stack.upload(prefix, count);
+const indexed = (key: string) => stack.indexed(key);
+const outcomes = outcomeLines;
 async function exitWithin(daemon: SpawnedDaemon, timeoutMs: number): Promise<Exit> {
   await waitFor(() => daemon.child.exitCode !== null || daemon.child.signalCode !== null, { what: 'the daemon to exit on its own', timeoutMs, intervalMs: 20 });
   return await daemon.exited;

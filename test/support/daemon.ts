@@ -97,6 +97,9 @@ export function spawnDaemon(env: Record<string, string>, args: string[] = ['run'
   return daemon;
 }
 
+/** The log lines that report a settled message (they carry `outcome` and `ms`). */
+export const outcomeLines = (logs: Record<string, unknown>[]) => logs.filter((l) => typeof l.outcome === 'string' && typeof l.ms === 'number');
+
 /** Run a one-shot command (e.g. `setup`) to completion. */
 export async function runCli(args: string[], env: Record<string, string>, timeoutMs = 60_000): Promise<Exit & { stdout: string; stderr: string }> {
   const child = spawn(BIN, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });

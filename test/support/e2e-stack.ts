@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { startOpenSearchRecorder, type OpenSearchRecorder } from './opensearch-recorder.ts';
-import { createBucket, createQueuePair, dynamoEndpoint, fauxqsEndpoint, testDynamo, testS3, testSqs, uniqueName } from './aws.ts';
+import { documentId } from '../../src/adapters/index/document-id.ts';
+import { createBucket, createQueuePair, dynamoEndpoint, fauxqsEndpoint, putObject, testDynamo, testS3, testSqs, uniqueName } from './aws.ts';
 import { runCli } from './daemon.ts';
 
 export interface E2eStack {
@@ -24,6 +25,10 @@ export interface E2eStack {
   s3: ReturnType<typeof testS3>;
   /** Environment for `spot-ingest run` against this stack (override with `extra`). */
   env(extra?: Record<string, string>): Record<string, string>;
+  /** Upload `count` small text objects under `prefix`; returns their keys. */
+  upload(prefix: string, count: number): Promise<string[]>;
+  /** Whether the recorder holds the document of this key. */
+  indexed(key: string): boolean;
   close(): Promise<void>;
 }
 
@@ -53,6 +58,12 @@ export async function createE2eStack(prefix: string, options: { maxReceiveCount?
       INGEST_CONCURRENCY: '4',
       ...extra,
     }),
+    async upload(prefix, count) {
+      const keys = Array.from({ length: count }, (_, i) => `${prefix}/file-${i}.txt`);
+      for (const key of keys) await putObject(s3, bucket, key, `contents of ${key}`);
+      return keys;
+    },
+    indexed: (key) => recorder.documents(`${name}-files`).has(documentId(bucket, key)),
     async close() {
       const dynamo = testDynamo();
       await dynamo.send(new DeleteTableCommand({ TableName: `${name}-files` })).catch(() => undefined);
