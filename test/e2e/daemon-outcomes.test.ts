@@ -87,6 +87,7 @@ test('bad input is dead-lettered with its error code, and the daemon keeps runni
     ['{not json', 'MESSAGE_INVALID_JSON'],
     [{ hello: 'world' }, 'MESSAGE_UNKNOWN_FORMAT'],
     [{ eventType: 'FILE_UPLOADED', s3Bucket: stack.bucket, timestamp: '2026-01-01T00:00:00Z' }, 'MESSAGE_INVALID_FIELD'],
+    [{ eventType: 'FILE_UPLOADED', s3Key: 'x.txt', timestamp: '2026-01-01T00:00:00Z' }, 'MESSAGE_INVALID_FIELD'],
     [nativeEvent(stack.bucket, 'x.txt', { fileSize: -5 }), 'MESSAGE_INVALID_FIELD'],
     [nativeEvent(stack.bucket, 'x.txt', { fileSize: 1e20 }), 'MESSAGE_INVALID_FIELD'],
     [s3Event(stack.bucket, 'x.txt', { eventName: 'ObjectRestore:Completed' }), 'EVENT_UNSUPPORTED'],
@@ -145,7 +146,7 @@ test('the queue ends empty and /readyz and /metrics report what happened', async
   const ready = await fetch(`http://127.0.0.1:${httpPort}/readyz`);
   assert.equal(ready.status, 200);
   const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
-  assert.match(metrics, /spot_ingest_messages_total\{outcome="dead-letter"\} 8/);
+  assert.match(metrics, /spot_ingest_messages_total\{outcome="dead-letter"\} 9/);
   assert.match(metrics, /spot_ingest_messages_total\{outcome="duplicate"\} 2/);
   assert.match(metrics, /spot_ingest_messages_total\{outcome="stale"\} 2/);
   assert.match(metrics, /spot_ingest_step_duration_seconds_count\{step="download"\} [1-9]/);
