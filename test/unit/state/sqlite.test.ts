@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { waitFor } from '../../support/wait-for.ts';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,13 +63,15 @@ describe('SqliteState', () => {
   test('claims racing from 4 threads, each with its own connection → exactly one claimed per object', async () => {
     const pks = Array.from({ length: 20 }, () => key());
     const stateUrl = new URL('../../../src/adapters/state/sqlite.ts', import.meta.url).href;
-    const start = new SharedArrayBuffer(4);
+    // [0] start flag, [1] how many workers have their connection and are waiting
+    const start = new SharedArrayBuffer(8);
     const source = `
       const { workerData, parentPort } = require('node:worker_threads');
       (async () => {
         const { SqliteState } = await import(workerData.stateUrl);
         const state = new SqliteState(workerData.dbPath);
         const flag = new Int32Array(workerData.start);
+        Atomics.add(flag, 1, 1);
         Atomics.wait(flag, 0, 0);
         const kinds = [];
         for (const pk of workerData.pks) {
@@ -91,9 +94,9 @@ describe('SqliteState', () => {
           worker.once('error', reject);
         }),
     );
-    // Let every worker open its connection, then release them together.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Release them together once every worker has opened its connection.
     const flag = new Int32Array(start);
+    await waitFor(() => Atomics.load(flag, 1) === workers.length, { what: 'every worker ready' });
     Atomics.store(flag, 0, 1);
     Atomics.notify(flag, 0);
     const kinds = await Promise.all(results);
