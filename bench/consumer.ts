@@ -13,7 +13,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, totalmem, release, platform, loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { createQueue, queueDepth, sendAll, sqsClient, startEmulator } from './lib/sqs.ts';
+import { queueCounts } from '../test/support/aws.ts';
+import { createQueue, sendAll, sqsClient, startEmulator } from './lib/sqs.ts';
 import { ours, sqsConsumer, type Side } from './lib/sides.ts';
 import { InFlightGauge, seededRandom, startSampler } from './lib/stats.ts';
 import { runMain } from './lib/run-main.ts';
@@ -134,7 +135,7 @@ function median(sorted: number[]): number {
 async function runSide(side: Side, work: Work, endpoint: string, admin: SQSClient, name: string): Promise<RunResult> {
   const queueUrl = await createQueue(admin, name);
   await sendAll(admin, queueUrl, work.bodies);
-  const before = await queueDepth(admin, queueUrl);
+  const before = await queueCounts(admin, queueUrl);
   const problems: string[] = [];
   if (before.visible !== work.bodies.length) problems.push(`queue held ${before.visible} visible messages before the start, not ${work.bodies.length}`);
 
@@ -196,8 +197,8 @@ async function runSide(side: Side, work: Work, endpoint: string, admin: SQSClien
   const stopMs = performance.now() - s0;
   sqs.destroy();
 
-  const queueLeft = await queueDepth(admin, queueUrl);
-  if (queueLeft.visible + queueLeft.inFlight + queueLeft.delayed > 0) problems.push(`queue not empty after the run: ${JSON.stringify(queueLeft)}`);
+  const queueLeft = await queueCounts(admin, queueUrl);
+  if (queueLeft.total > 0) problems.push(`queue not empty after the run: ${JSON.stringify(queueLeft)}`);
   if (deliveries !== n) problems.push(`${deliveries} deliveries for ${n} messages`);
   const errors = running.errors();
   if (errors > 0) problems.push(`${errors} errors reported by the consumer`);

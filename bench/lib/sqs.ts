@@ -1,6 +1,6 @@
 /** Bench-side SQS plumbing: the in-process fauxqs emulator, clients, queues, bulk sends. */
 import {
-  CreateQueueCommand, GetQueueAttributesCommand, SendMessageBatchCommand, SQSClient,
+  CreateQueueCommand, SendMessageBatchCommand, SQSClient,
 } from '@aws-sdk/client-sqs';
 import { startFauxqs } from 'fauxqs';
 
@@ -50,21 +50,4 @@ export async function sendAll(sqs: SQSClient, queueUrl: string, bodies: string[]
     }
   };
   await Promise.all(Array.from({ length: parallel }, worker));
-}
-
-/** Visible + in flight + delayed. */
-export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<{ visible: number; inFlight: number; delayed: number }> {
-  const a = (
-    await sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: queueUrl,
-        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
-      }),
-    )
-  ).Attributes ?? {};
-  return {
-    visible: Number(a.ApproximateNumberOfMessages ?? 0),
-    inFlight: Number(a.ApproximateNumberOfMessagesNotVisible ?? 0),
-    delayed: Number(a.ApproximateNumberOfMessagesDelayed ?? 0),
-  };
 }

@@ -32,6 +32,13 @@ function makeConsumer(queueUrl: string, dlqUrl: string | undefined, process: Mes
 
 const done: JobResult = { outcome: 'done', events: [] };
 
+/** A job that holds its slot until its signal is aborted (released), then reports a retry. */
+const untilReleased = (onStart: () => void): MessageProcessor => async (_m, ctx) => {
+  onStart();
+  await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
+  return { outcome: 'retry', error: transient('ABORTED', 'stopped'), events: [] };
+};
+
 test('the DLQ is discovered from the RedrivePolicy', async () => {
   const { queueUrl, dlqUrl } = await createQueuePair(sqs, uniqueName('discover'));
   assert.equal(await discoverDlqUrl(sqs, queueUrl), dlqUrl);
@@ -161,11 +168,7 @@ test('drain past its deadline releases in-flight work at once (visibility 0)', a
   const { queueUrl, dlqUrl } = await createQueuePair(sqs, uniqueName('release'));
   await send(sqs, queueUrl, 'stuck');
   let started = false;
-  const { consumer, metrics } = makeConsumer(queueUrl, dlqUrl, async (_m, ctx) => {
-    started = true;
-    await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
-    return { outcome: 'retry', error: transient('ABORTED', 'stopped'), events: [] };
-  });
+  const { consumer, metrics } = makeConsumer(queueUrl, dlqUrl, untilReleased(() => (started = true)));
   consumer.start();
   await waitFor(() => started, { what: 'job start' });
   const t0 = Date.now();
@@ -186,11 +189,7 @@ test('a drain without a deadline waits; a deadline moved earlier while it runs r
   const { queueUrl, dlqUrl } = await createQueuePair(sqs, uniqueName('shorten'));
   await send(sqs, queueUrl, 'stuck');
   let started = false;
-  const { consumer, metrics } = makeConsumer(queueUrl, dlqUrl, async (_m, ctx) => {
-    started = true;
-    await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
-    return { outcome: 'retry', error: transient('ABORTED', 'stopped'), events: [] };
-  });
+  const { consumer, metrics } = makeConsumer(queueUrl, dlqUrl, untilReleased(() => (started = true)));
   consumer.start();
   await waitFor(() => started, { what: 'job start' });
   let drained = false;
