@@ -29,6 +29,7 @@ export async function runDaemon(config: Config, logger: Logger): Promise<number>
   const metrics = new Metrics();
   let http: RunningHttpServer | undefined;
   let watcher: SpotWatcher | undefined;
+  let onSignal: ((signal: NodeJS.Signals) => void) | undefined;
   try {
     const consumer = new Consumer({
       sqs: runtime.sqs,
@@ -88,7 +89,7 @@ export async function runDaemon(config: Config, logger: Logger): Promise<number>
         }
       };
     });
-    const onSignal = (signal: NodeJS.Signals) => {
+    onSignal = (signal: NodeJS.Signals) => {
       if (!draining) {
         startDrain(signal, Date.now() + config.shutdownGraceSeconds * 1000, { signal, graceSeconds: config.shutdownGraceSeconds });
       } else {
@@ -127,5 +128,10 @@ export async function runDaemon(config: Config, logger: Logger): Promise<number>
     await watcher?.stop();
     await http?.close();
     await runtime.close();
+    // last: a signal during the cleanup above must still find the drain handler, not the default kill
+    if (onSignal) {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+    }
   }
 }
