@@ -63,6 +63,13 @@ const schema = z.object({
   INGEST_SHUTDOWN_GRACE_SECONDS: int(1, 3600).optional(),
   INGEST_INSTANCE_ID: optionalString,
   INGEST_RETRY_BASE_SECONDS: int(1, 3600).optional(),
+  INGEST_POOL_SIZE: int(1, 256).optional(),
+  INGEST_POOL_RECYCLE_PAGES: int(1, 1_000_000).optional(),
+  INGEST_PDF_MAX_PAGES: int(1, 100_000).optional(),
+  INGEST_PDF_MIN_TEXT_CHARS: int(0, 100_000).optional(),
+  INGEST_OCR_DPI: int(72, 600).optional(),
+  INGEST_OCR_LOW_CONFIDENCE: int(0, 100).optional(),
+  INGEST_THUMBNAIL_SIZE: int(0, 4096).optional(),
   LOG_LEVEL: optionalString.pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional()),
 });
 
@@ -79,6 +86,20 @@ export interface Config {
   textEmbeddingModel: string | null;
   imageEmbeddingModel: string | null;
   ocrLangs: string;
+  /** Worker threads for PDF parsing / rendering and OCR. */
+  poolSize: number;
+  /** OCR pages after which a worker thread is replaced (caps its memory). */
+  poolRecyclePages: number;
+  /** PDF pages (and TIFF pages) read at most; the rest are skipped with a warning. */
+  pdfMaxPages: number;
+  /** A PDF page whose text layer has fewer non-space characters is rendered and OCRed. */
+  pdfMinTextChars: number;
+  /** Resolution pages are rendered at, and images reduced to, for OCR. */
+  ocrDpi: number;
+  /** OCR pages with a lower mean confidence are marked with a warning. */
+  ocrLowConfidence: number;
+  /** Long side of thumbnails in px; 0 = no thumbnails. */
+  thumbnailSize: number;
   concurrency: number;
   maxFileBytes: number;
   visibilityTimeoutSeconds: number;
@@ -128,6 +149,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     textEmbeddingModel: textModel ?? null,
     imageEmbeddingModel: imageModel ?? null,
     ocrLangs: e.INGEST_OCR_LANGS ?? 'jpn+eng',
+    poolSize: e.INGEST_POOL_SIZE ?? availableParallelism(),
+    poolRecyclePages: e.INGEST_POOL_RECYCLE_PAGES ?? 200,
+    pdfMaxPages: e.INGEST_PDF_MAX_PAGES ?? 1000,
+    pdfMinTextChars: e.INGEST_PDF_MIN_TEXT_CHARS ?? 20,
+    ocrDpi: e.INGEST_OCR_DPI ?? 300,
+    ocrLowConfidence: e.INGEST_OCR_LOW_CONFIDENCE ?? 60,
+    thumbnailSize: e.INGEST_THUMBNAIL_SIZE ?? 256,
     concurrency: e.INGEST_CONCURRENCY ?? 2 * availableParallelism(),
     maxFileBytes: e.INGEST_MAX_FILE_BYTES ?? 536_870_912,
     visibilityTimeoutSeconds: e.INGEST_VISIBILITY_TIMEOUT ?? 120,

@@ -17,6 +17,7 @@ import { createLocalRuntime } from './local/runtime.ts';
 import type { Logger } from './observability/logger.ts';
 import { Metrics } from './observability/metrics.ts';
 import { createMessageProcessor } from './pipeline/process-message.ts';
+import { createDocumentReader } from './pool/create-document-reader.ts';
 import { TempFiles } from './pipeline/temp-files.ts';
 import type { Runtime } from './runtime.ts';
 import { createSpotWatcher, effectiveImdsMode } from './spot/create-watcher.ts';
@@ -25,8 +26,16 @@ import type { SpotWatcher } from './spot/watcher.ts';
 export async function runDaemon(config: Config, logger: Logger): Promise<number> {
   const temp = new TempFiles(config.dataDir);
   await temp.prepare();
-  const runtime: Runtime = config.localMode ? await createLocalRuntime(config, logger) : await createAwsRuntime(config, logger);
   const metrics = new Metrics();
+  // before the runtime: a missing OCR language is a configuration error (exit 2), found at once
+  const documents = await createDocumentReader(config, config.dataDir, { log: logger, metrics });
+  let runtime: Runtime;
+  try {
+    runtime = config.localMode ? await createLocalRuntime(config, logger) : await createAwsRuntime(config, logger);
+  } catch (err) {
+    await documents.close();
+    throw err;
+  }
   let http: RunningHttpServer | undefined;
   let watcher: SpotWatcher | undefined;
   let onSignal: ((signal: NodeJS.Signals) => void) | undefined;
@@ -49,6 +58,9 @@ export async function runDaemon(config: Config, logger: Logger): Promise<number>
         owner: config.instanceId ?? hostname(),
         leaseSeconds: config.visibilityTimeoutSeconds,
         maxFileBytes: config.maxFileBytes,
+        documents,
+        ...(runtime.thumbnails ? { thumbnails: runtime.thumbnails } : {}),
+        ocrLowConfidence: config.ocrLowConfidence,
         metrics,
       }),
     });
@@ -127,6 +139,7 @@ export async function runDaemon(config: Config, logger: Logger): Promise<number>
   } finally {
     await watcher?.stop();
     await http?.close();
+    await documents.close();
     await runtime.close();
     // last: a signal during the cleanup above must still find the drain handler, not the default kill
     if (onSignal) {

@@ -2,6 +2,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { IndexPort } from './adapters/index/port.ts';
 import type { StatePort } from './adapters/state/port.ts';
 import type { StoragePort } from './adapters/storage/port.ts';
+import type { ThumbnailTarget } from './pipeline/process-event.ts';
 import type { JobResult } from './pipeline/job.ts';
 import type { QueueMessage } from './consumer/queue-message.ts';
 import type { MessageOutcome } from './observability/metrics.ts';
@@ -17,6 +18,8 @@ export interface Runtime {
   queueUrl: string;
   dlqUrl: string | undefined;
   storage: StoragePort;
+  /** Where thumbnails are stored; undefined ⇒ they are not kept. */
+  thumbnails?: ThumbnailTarget;
   state: StatePort;
   index: IndexPort;
   /** Called once the consumer is receiving (local mode seeds its samples here). */

@@ -24,10 +24,16 @@ import { createLogger, type Logger } from '../observability/logger.ts';
 import type { JobContext, JobResult } from '../pipeline/job.ts';
 import { createMessageProcessor } from '../pipeline/process-message.ts';
 import { TempFiles } from '../pipeline/temp-files.ts';
+import type { ThumbnailTarget } from '../pipeline/process-event.ts';
+import { DirectoryStorage } from '../adapters/storage/directory.ts';
+import { createDocumentReader, type DocumentConfig } from '../pool/create-document-reader.ts';
+import type { DocumentPool } from '../pool/document-pool.ts';
+
+export type OneShotConfig = Pick<Config, 'maxFileBytes' | 'visibilityTimeoutSeconds' | 'instanceId' | 'ocrLowConfidence' | 'thumbnailPrefix'> & DocumentConfig;
 
 export interface OneShotOptions {
   storage: StoragePort;
-  config: Pick<Config, 'maxFileBytes' | 'visibilityTimeoutSeconds' | 'instanceId'>;
+  config: OneShotConfig;
   /** Keep the state records and the index in `<dataDir>/spot-ingest.db` (the local-mode database) instead of a throw-away one. */
   dataDir?: string | undefined;
   /** Defaults to LOG_LEVEL when set, else 'warn'; logs go to stderr. */
@@ -92,8 +98,23 @@ export async function openOneShotPipeline(o: OneShotOptions): Promise<OneShotPip
   }
   const log = createLogger(o.logLevel ?? oneShotLogLevel(), pino.destination({ dest: 2, sync: true }));
   const leaseSeconds = o.config.visibilityTimeoutSeconds;
+  let documents: DocumentPool;
+  try {
+    documents = await createDocumentReader(o.config, o.dataDir ?? tempDir, { log });
+  } catch (err) {
+    await index.close();
+    await state.close();
+    db.close();
+    await rm(tempDir, { recursive: true, force: true });
+    throw err;
+  }
+  // with a data dir, thumbnails are kept as files there (as local mode does); else not at all
+  const thumbnails: ThumbnailTarget | undefined = o.dataDir !== undefined
+    ? { storage: new DirectoryStorage(o.dataDir, { bucketSubdirectories: false }), bucket: 'local', prefix: o.config.thumbnailPrefix }
+    : undefined;
   const processor = createMessageProcessor({
-    state, index, storage: o.storage, temp,
+    state, index, storage: o.storage, temp, documents, ocrLowConfidence: o.config.ocrLowConfidence,
+    ...(thumbnails ? { thumbnails } : {}),
     owner: `${o.config.instanceId ?? hostname()}/one-shot-${randomUUID().slice(0, 8)}`,
     leaseSeconds,
     maxFileBytes: o.config.maxFileBytes,
@@ -133,6 +154,7 @@ export async function openOneShotPipeline(o: OneShotOptions): Promise<OneShotPip
       closed = true;
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      await documents.close();
       await index.close();
       await state.close();
       db.close();

@@ -12,8 +12,8 @@ import { documentId } from '../adapters/index/document-id.ts';
 import { DirectoryStorage } from '../adapters/storage/directory.ts';
 import type { StoragePort } from '../adapters/storage/port.ts';
 import { S3Storage } from '../adapters/storage/s3.ts';
-import { loadConfig, type Config } from '../config.ts';
-import { fakeMessage, openOneShotPipeline } from './one-shot-pipeline.ts';
+import { loadConfig } from '../config.ts';
+import { fakeMessage, openOneShotPipeline, type OneShotConfig } from './one-shot-pipeline.ts';
 
 /** Bucket name used for a local file (the document's `bucket`); its `original_path` is the absolute path. */
 export const LOCAL_BUCKET = 'local';
@@ -43,7 +43,7 @@ export interface ProcessIo {
 
 export async function processCommand(
   target: ProcessTarget,
-  config: Pick<Config, 'maxFileBytes' | 'visibilityTimeoutSeconds' | 'instanceId'>,
+  config: OneShotConfig,
   io: ProcessIo = { out: process.stdout, err: process.stderr },
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {

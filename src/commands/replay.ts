@@ -10,9 +10,9 @@ import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { documentId } from '../adapters/index/document-id.ts';
 import { DirectoryStorage } from '../adapters/storage/directory.ts';
-import { loadConfig, type Config } from '../config.ts';
+import { loadConfig } from '../config.ts';
 import type { MessageOutcome } from '../observability/metrics.ts';
-import { eventsOf, fakeMessage, openOneShotPipeline } from './one-shot-pipeline.ts';
+import { eventsOf, fakeMessage, openOneShotPipeline, type OneShotConfig } from './one-shot-pipeline.ts';
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -115,7 +115,7 @@ export async function loadFixtures(paths: string[]): Promise<Fixture[]> {
 export interface ReplayOptions {
   files: string;
   dataDir?: string | undefined;
-  config: Pick<Config, 'maxFileBytes' | 'visibilityTimeoutSeconds' | 'instanceId'>;
+  config: OneShotConfig;
   /** Draw a progress bar on this stream (the caller decides: stderr, and only on a TTY). */
   progress?: NodeJS.WritableStream | undefined;
 }

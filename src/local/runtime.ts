@@ -5,6 +5,8 @@ import { SqliteIndex } from '../adapters/index/sqlite.ts';
 import { openDatabase } from '../adapters/sqlite/open.ts';
 import { SqliteState } from '../adapters/state/sqlite.ts';
 import { S3Storage } from '../adapters/storage/s3.ts';
+import { DirectoryStorage } from '../adapters/storage/directory.ts';
+import type { ThumbnailTarget } from '../pipeline/process-event.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Runtime } from '../runtime.ts';
 import { LOCAL_REGION, startEmbeddedStack } from './embedded-stack.ts';
@@ -50,6 +52,7 @@ export async function createLocalRuntime(config: Config, logger: Logger, out: No
     queueUrl: stack.queueUrl,
     dlqUrl: stack.dlqUrl,
     storage: new S3Storage(stack.clients.s3),
+    thumbnails: localThumbnails(config),
     state,
     index,
     async started() {
@@ -67,4 +70,12 @@ export async function createLocalRuntime(config: Config, logger: Logger, out: No
       await stack.close();
     },
   };
+}
+
+/**
+ * Thumbnails in local mode are files under `<data dir>/<INGEST_THUMBNAIL_PREFIX>` (by default
+ * `.spot-ingest/thumbnails/<document id>.webp`), where a developer can open them.
+ */
+function localThumbnails(config: Config): ThumbnailTarget {
+  return { storage: new DirectoryStorage(config.dataDir, { bucketSubdirectories: false }), bucket: 'local', prefix: config.thumbnailPrefix };
 }

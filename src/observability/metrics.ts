@@ -27,6 +27,14 @@ export class Metrics {
   });
   readonly receiveErrors = new Counter({ name: 'spot_ingest_receive_errors_total', help: 'Failed ReceiveMessage calls', registers: [this.registry] });
   readonly draining = new Gauge({ name: 'spot_ingest_draining', help: '1 while the daemon drains', registers: [this.registry] });
+  readonly poolBusy = new Gauge({ name: 'spot_ingest_pool_busy_workers', help: 'Document worker threads running a task', registers: [this.registry] });
+  readonly poolQueued = new Gauge({ name: 'spot_ingest_pool_queued_tasks', help: 'PDF / image tasks waiting for a worker thread', registers: [this.registry] });
+  readonly pages = new Counter({
+    name: 'spot_ingest_pages_total',
+    help: 'PDF and image pages read, by where their text came from (text-layer, ocr, blank, failed)',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'spot_ingest_' });

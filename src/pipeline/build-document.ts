@@ -12,10 +12,21 @@ export interface Extraction {
   ocrConfidence: number | null;
   encoding: string | null;
   warnings: string[];
+  /** WebP thumbnail bytes (PDF page 1 or the image). */
+  thumbnail?: Uint8Array | null;
+  /** Image (or PDF page 1 at the OCR resolution) dimensions in px. */
+  width?: number | null;
+  height?: number | null;
+  /** EXIF date the picture was taken (ISO 8601). */
+  takenAt?: string | null;
+  /** Milliseconds of the extraction's own sub-steps (parse, render, ocr, thumbnail). */
+  substeps?: Record<string, number>;
 }
 
 /** The index document of DESIGN.md §6 for one downloaded, extracted object. */
-export function buildDocument(event: FileEvent, file: Downloaded, type: DetectedType, extraction: Extraction, now = new Date()): IndexDocument {
+export function buildDocument(
+  event: FileEvent, file: Downloaded, type: DetectedType, extraction: Extraction, thumbnailKey: string | null = null, now = new Date(),
+): IndexDocument {
   const fileName = basename(event.key) || event.key;
   const nameExtension = extname(fileName).replace(/^\./, '').toLowerCase();
   return {
@@ -35,8 +46,9 @@ export function buildDocument(event: FileEvent, file: Downloaded, type: Detected
     content: extraction.text,
     text_source: extraction.textSource,
     ocr_confidence: extraction.ocrConfidence,
-    thumbnail_key: null,
+    thumbnail_key: thumbnailKey,
     warnings: extraction.warnings,
     encoding: extraction.encoding,
+    ...(type.category === 'image' ? { width: extraction.width ?? null, height: extraction.height ?? null, taken_at: extraction.takenAt ?? null } : {}),
   };
 }

@@ -1,15 +1,28 @@
 import type { DetectedType } from './detect-type.ts';
 import type { Extraction } from './build-document.ts';
+import { assemblePages } from './assemble-pages.ts';
+import type { DocumentReader, PageResult } from './document-reader.ts';
 import { extractPlainText } from './extract-text.ts';
 import { extractOffice } from './extract-office.ts';
+import { isIngestError } from '../errors.ts';
+
+export interface ExtractOptions {
+  signal: AbortSignal;
+  /** PDFs and images go to the worker pool through this port. */
+  documents: DocumentReader;
+  /** OCR pages under this mean confidence get a warning. */
+  lowConfidence: number;
+  onPage?: (page: PageResult) => void;
+}
 
 /**
  * Text for a detected type. Text formats are decoded here, OOXML (docx/xlsx/pptx) read from its
- * parts; types without an extractor yet (PDF, images, legacy OLE2 Office) are indexed metadata-only
- * so they stay findable by name and path.
+ * parts, PDFs and images read in the worker pool (text layer first, OCR where there is none);
+ * other types (legacy OLE2 Office, archives, unknown binaries) are indexed metadata-only so they
+ * stay findable by name and path.
  */
-export async function extractContent(path: string, type: DetectedType, signal: AbortSignal): Promise<Extraction> {
-  const none = (warnings: string[]): Extraction => ({ text: '', textSource: 'none', pageCount: null, ocrConfidence: null, encoding: null, warnings });
+export async function extractContent(path: string, type: DetectedType, options: ExtractOptions): Promise<Extraction> {
+  const { signal } = options;
   switch (type.category) {
     case 'text': {
       const out = await extractPlainText(path, { signal });
@@ -19,11 +32,26 @@ export async function extractContent(path: string, type: DetectedType, signal: A
       const out = await extractOffice(path, type.mime, { signal });
       return { text: out.text, textSource: out.text.trim() === '' ? 'none' : 'text-layer', pageCount: out.pageCount, ocrConfidence: null, encoding: null, warnings: out.warnings };
     }
+    case 'pdf':
+    case 'image': {
+      try {
+        const result = await options.documents.read(type.category, path, type.mime, { signal, ...(options.onPage ? { onPage: options.onPage } : {}) });
+        return assemblePages(result, options.lowConfidence);
+      } catch (err) {
+        // readable but not decodable by this build (HEIC without a HEVC decoder): findable by name
+        if (isIngestError(err) && err.code === 'IMAGE_UNSUPPORTED') return metadataOnly([`METADATA_ONLY: ${err.message}`]);
+        throw err;
+      }
+    }
     case 'legacy-office':
-      return none([`METADATA_ONLY: legacy Office format (OLE2 ${type.extension ?? type.mime}) is not extracted; indexed by name and path only`]);
+      return metadataOnly([`METADATA_ONLY: legacy Office format (OLE2 ${type.extension ?? type.mime}) is not extracted; indexed by name and path only`]);
     case 'empty':
-      return none(['EMPTY_FILE']);
+      return metadataOnly(['EMPTY_FILE']);
     default:
-      return none([`METADATA_ONLY: no text extractor for ${type.mime}`]);
+      return metadataOnly([`METADATA_ONLY: no text extractor for ${type.mime}`]);
   }
+}
+
+function metadataOnly(warnings: string[]): Extraction {
+  return { text: '', textSource: 'none', pageCount: null, ocrConfidence: null, encoding: null, warnings };
 }

@@ -19,6 +19,9 @@ export interface EventSummary {
   code?: string;
   textSource?: string;
   characters?: number;
+  pages?: number;
+  ocrConfidence?: number;
+  thumbnailKey?: string;
   warnings?: string[];
   steps?: Record<string, number>;
 }

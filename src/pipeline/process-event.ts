@@ -13,6 +13,7 @@ import { extractContent } from './extract.ts';
 import type { EventSummary, JobContext } from './job.ts';
 import { StepTimer } from './steps.ts';
 import type { TempFiles } from './temp-files.ts';
+import type { DocumentReader } from './document-reader.ts';
 
 export interface PipelineDeps {
   state: StatePort;
@@ -23,7 +24,24 @@ export interface PipelineDeps {
   owner: string;
   leaseSeconds: number;
   maxFileBytes: number;
+  /** Reads PDFs and images (the worker-thread pool). */
+  documents: DocumentReader;
+  /** Where thumbnails go; undefined ⇒ none are stored. */
+  thumbnails?: ThumbnailTarget;
+  /** OCR pages under this mean confidence get a warning. */
+  ocrLowConfidence: number;
   metrics?: Metrics;
+}
+
+export interface ThumbnailTarget {
+  storage: StoragePort;
+  bucket: string;
+  /** Key prefix; the thumbnail's key is `<prefix><document id>.webp`. */
+  prefix: string;
+}
+
+export function thumbnailKey(target: ThumbnailTarget, id: string): string {
+  return `${target.prefix}${id}.webp`;
 }
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
@@ -65,7 +83,10 @@ export async function processEvent(event: FileEvent, deps: PipelineDeps, ctx: Jo
   let path: string | undefined;
   try {
     if (event.kind === 'delete') {
-      await timer.time('index', () => index.delete(documentId(event.bucket, event.key), { signal: ctx.signal }));
+      const id = documentId(event.bucket, event.key);
+      await timer.time('index', () => index.delete(id, { signal: ctx.signal }));
+      const thumbnails = deps.thumbnails;
+      if (thumbnails) await timer.time('thumbnail', () => thumbnails.storage.delete(thumbnails.bucket, thumbnailKey(thumbnails, id), { signal: ctx.signal }));
       await timer.time('record', () =>
         state.complete({ pk, owner, status: 'DELETED', eventTime: event.eventTime, steps: timer.steps, ...versionOf(event) }),
       );
@@ -98,8 +119,24 @@ export async function processEvent(event: FileEvent, deps: PipelineDeps, ctx: Jo
       return summary('duplicate');
     }
     const type = await timer.time('detect', () => detectType(path!, { fileName: event.key, ...(event.mimeType ? { declaredMime: event.mimeType } : {}) }));
-    const extraction = await timer.time('extract', () => extractContent(path!, type, ctx.signal));
-    const doc = buildDocument(event, file, type, extraction);
+    const extraction = await timer.time('extract', () =>
+      extractContent(path!, type, {
+        signal: ctx.signal, documents: deps.documents, lowConfidence: deps.ocrLowConfidence,
+        onPage: (page) => metrics?.pages.inc({ source: page.source }),
+      }),
+    );
+    for (const [name, ms] of Object.entries(extraction.substeps ?? {})) timer.steps[`extract.${name}`] = ms;
+    let storedThumbnail: string | null = null;
+    const thumbnails = deps.thumbnails;
+    const image = extraction.thumbnail;
+    if (thumbnails && image) {
+      storedThumbnail = thumbnailKey(thumbnails, documentId(event.bucket, event.key));
+      const key = storedThumbnail;
+      await timer.time('thumbnail', () =>
+        thumbnails.storage.put(thumbnails.bucket, key, Buffer.from(image.buffer, image.byteOffset, image.byteLength), 'image/webp', { signal: ctx.signal }),
+      );
+    }
+    const doc = buildDocument(event, file, type, extraction, storedThumbnail);
     await timer.time('index', () => index.upsert(doc, { signal: ctx.signal }));
     await timer.time('record', () =>
       state.complete({
@@ -111,6 +148,9 @@ export async function processEvent(event: FileEvent, deps: PipelineDeps, ctx: Jo
     if (extraction.warnings.length > 0) log.info({ warnings: extraction.warnings }, 'indexed with warnings');
     return summary('done', {
       textSource: extraction.textSource, characters: extraction.text.length,
+      ...(extraction.pageCount !== null ? { pages: extraction.pageCount } : {}),
+      ...(extraction.ocrConfidence !== null ? { ocrConfidence: extraction.ocrConfidence } : {}),
+      ...(storedThumbnail ? { thumbnailKey: storedThumbnail } : {}),
       ...(extraction.warnings.length > 0 ? { warnings: extraction.warnings } : {}),
     });
   } catch (err) {

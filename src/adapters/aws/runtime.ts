@@ -35,7 +35,9 @@ export async function createAwsRuntime(config: Config, logger: Logger): Promise<
       });
     }
     if (dlqUrl === undefined) logger.warn('no dead-letter queue known: permanent failures are left to SQS redrive');
-    return { mode: 'aws', sqs: clients.sqs, queueUrl, dlqUrl, storage: new S3Storage(clients.s3), state, index, close };
+    const storage = new S3Storage(clients.s3);
+    const thumbnails = config.thumbnailBucket ? { storage, bucket: config.thumbnailBucket, prefix: config.thumbnailPrefix } : undefined;
+    return { mode: 'aws', sqs: clients.sqs, queueUrl, dlqUrl, storage, ...(thumbnails ? { thumbnails } : {}), state, index, close };
   } catch (err) {
     await close();
     throw err;

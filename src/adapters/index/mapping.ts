@@ -83,6 +83,9 @@ export function indexBody(options: IndexBodyOptions = {}): Record<string, unknow
     thumbnail_key: keyword,
     warnings: keyword,
     encoding: keyword,
+    width: { type: 'integer' },
+    height: { type: 'integer' },
+    taken_at: { type: 'date' },
   };
   if (textDims !== null) properties[TEXT_EMBEDDING_FIELD] = knnVector(textDims);
   if (imageDims !== null) properties[IMAGE_EMBEDDING_FIELD] = knnVector(imageDims);

@@ -27,6 +27,10 @@ export interface IndexDocument {
   warnings: string[];
   /** Encoding the text was decoded from, when it was a text file. */
   encoding?: string | null;
+  /** Images: dimensions in px (after EXIF orientation) and the EXIF date the picture was taken. */
+  width?: number | null;
+  height?: number | null;
+  taken_at?: string | null;
 }
 
 export interface IndexOptions {

@@ -15,7 +15,7 @@
  * (`STORAGE_ROOT_MISSING` / `ACCESS_DENIED`), as a bucket that is unreachable for now would be.
  * Files have no versions here: `versionId` is ignored.
  */
-import { mkdir, open, realpath, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, realpath, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { permanent, transient } from '../../errors.ts';
 import type { ObjectBody, StorageOptions, StoragePort } from './port.ts';
@@ -114,6 +114,23 @@ export class DirectoryStorage implements StoragePort {
     await mkdir(dirname(target), { recursive: true });
     await checkParent(dirname(target));
     await writeFile(target, body, options.signal ? { signal: options.signal } : {});
+  }
+
+  async delete(bucket: string, key: string, options: StorageOptions = {}): Promise<void> {
+    options.signal?.throwIfAborted();
+    const segments = safeKeySegments(key);
+    const base = (await this.#bucketDirectory(bucket)) ?? this.root;
+    const target = join(base, ...segments);
+    if (!isInside(this.root, target)) throw permanent('OBJECT_KEY_UNSAFE', `key ${JSON.stringify(key)} does not name a file under ${this.root}: refused`);
+    const realRoot = await this.#rootReal();
+    const parent = await realpath(dirname(target)).catch(() => null);
+    if (parent === null) return; // nothing there
+    if (parent !== realRoot && !isInside(realRoot, parent)) {
+      throw permanent('OBJECT_KEY_UNSAFE', `key ${JSON.stringify(key)} resolves to ${parent}, outside ${this.root} (a symbolic link): refused`);
+    }
+    await unlink(target).catch((err: unknown) => {
+      if (!isMissing(err)) throw err;
+    });
   }
 
   *#candidates(bucket: string, segments: string[]): Iterable<string> {

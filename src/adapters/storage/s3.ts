@@ -1,4 +1,4 @@
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import { permanent } from '../../errors.ts';
 import type { ObjectBody, StorageOptions, StoragePort } from './port.ts';
@@ -40,5 +40,9 @@ export class S3Storage implements StoragePort {
     await this.#s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }), {
       abortSignal: options.signal,
     });
+  }
+
+  async delete(bucket: string, key: string, options: StorageOptions = {}): Promise<void> {
+    await this.#s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: options.signal });
   }
 }

@@ -72,6 +72,7 @@ test('a body longer than its declared size is cut off at the limit while streami
       return { size: 10, body: Readable.from([Buffer.alloc(600), Buffer.alloc(600)]) };
     },
     async put() {},
+    async delete() {},
   };
   const path = temp.path();
   await assert.rejects(

@@ -1,0 +1,19 @@
+import type { DocumentResult, PageResult } from '../pool/document-task.ts';
+
+export type { DocumentResult, PageResult };
+
+/**
+ * The port through which the pipeline reads PDFs and images: text per page (text layer or OCR),
+ * page count, thumbnail. Implemented by the worker-thread pool (src/pool/document-pool.ts), so
+ * none of that work runs on the main thread.
+ */
+export interface DocumentReader {
+  read(kind: 'pdf' | 'image', path: string, mime: string, options: ReadOptions): Promise<DocumentResult>;
+  close(): Promise<void>;
+}
+
+export interface ReadOptions {
+  signal: AbortSignal;
+  /** Each page as it is finished (for checkpoints and progress). */
+  onPage?: (page: PageResult) => void;
+}

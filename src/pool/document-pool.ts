@@ -1,0 +1,53 @@
+/**
+ * The DocumentReader the daemon uses: PDF and image tasks on a WorkerPool of document workers.
+ */
+import type { ResourceLimits } from 'node:worker_threads';
+import type { Logger } from '../observability/logger.ts';
+import type { DocumentReader, ReadOptions } from '../pipeline/document-reader.ts';
+import type { DocumentResult, DocumentTask, DocumentWorkerData, PageResult } from './document-task.ts';
+import { WorkerPool, type PoolLoad } from './pool.ts';
+
+export interface DocumentPoolOptions {
+  size: number;
+  /** OCR pages after which a worker is replaced (caps tesseract's memory). */
+  recyclePages: number;
+  ocrLangs: string[];
+  /** Directory with the languages' traineddata (prepareLanguageDir). */
+  langPath: string;
+  task: Omit<DocumentTask, 'path' | 'mime'>;
+  log?: Logger;
+  onLoad?: (load: PoolLoad) => void;
+  resourceLimits?: ResourceLimits;
+}
+
+export class DocumentPool implements DocumentReader {
+  readonly pool: WorkerPool;
+  readonly #task: Omit<DocumentTask, 'path' | 'mime'>;
+
+  constructor(options: DocumentPoolOptions) {
+    const workerData: DocumentWorkerData = { ocrLangs: options.ocrLangs, langPath: options.langPath };
+    this.#task = options.task;
+    this.pool = new WorkerPool({
+      file: new URL('./document-worker.ts', import.meta.url),
+      size: options.size,
+      recycleAfterUnits: options.recyclePages,
+      workerData,
+      ...(options.log ? { log: options.log } : {}),
+      ...(options.onLoad ? { onLoad: options.onLoad } : {}),
+      ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
+    });
+  }
+
+  read(kind: 'pdf' | 'image', path: string, mime: string, options: ReadOptions): Promise<DocumentResult> {
+    const task: DocumentTask = { ...this.#task, path, mime };
+    const onPage = options.onPage;
+    return this.pool.run<DocumentResult>(kind, task, {
+      signal: options.signal,
+      ...(onPage ? { onProgress: (data: unknown) => onPage(data as PageResult) } : {}),
+    });
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}

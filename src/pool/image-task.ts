@@ -1,0 +1,100 @@
+/**
+ * An image file in the document worker: metadata (dimensions after EXIF orientation, EXIF date),
+ * OCR of each page (every page of a TIFF; the first frame of GIF / WebP animations), thumbnail.
+ * A decompression bomb is refused from its header by sharp's default limitInputPixels; a
+ * truncated image is read as far as it goes (with a warning) when sharp can still decode it,
+ * else it is a permanent IMAGE_CORRUPT. A format sharp cannot decode (HEIC without a HEVC
+ * decoder) is not corrupt: it is indexed by name only, with a warning.
+ */
+import exifReader from 'exif-reader';
+import sharp, { type Metadata, type SharpOptions } from 'sharp';
+import { permanent } from '../errors.ts';
+import { StepTimer } from '../pipeline/steps.ts';
+import type { DocumentResult, DocumentTask, PageResult } from './document-task.ts';
+import type { OcrEngine } from './ocr-engine.ts';
+import { prepareForOcr, thumbnail } from './preprocess.ts';
+
+const MULTI_PAGE_OCR = new Set(['tiff']);
+
+export async function processImage(task: DocumentTask, ocr: OcrEngine, progress: (page: PageResult) => void): Promise<DocumentResult> {
+  const timer = new StepTimer();
+  const warnings: string[] = [];
+  let readOptions: SharpOptions = { failOn: 'error' };
+  let meta: Metadata;
+  try {
+    meta = await sharp(task.path, readOptions).metadata();
+    // Decoding (not just the header) finds truncation; a quick full decode of the first page.
+    await sharp(task.path, readOptions).raw().toBuffer();
+  } catch (err) {
+    const failure = imageFailure(err, task.mime);
+    if (failure.kind !== 'truncated') throw failure.error;
+    readOptions = { failOn: 'none' };
+    try {
+      meta = await sharp(task.path, readOptions).metadata();
+      await sharp(task.path, readOptions).raw().toBuffer();
+    } catch {
+      throw failure.error;
+    }
+    warnings.push(`IMAGE_TRUNCATED: ${failure.reason}; read as far as the data goes`);
+  }
+  const rotated = (meta.orientation ?? 1) >= 5;
+  const width = (rotated ? meta.pageHeight ?? meta.height : meta.width) ?? null;
+  const height = (rotated ? meta.width : meta.pageHeight ?? meta.height) ?? null;
+  const pageCount = meta.pages ?? 1;
+  const ocrPages = MULTI_PAGE_OCR.has(meta.format ?? '') ? Math.min(pageCount, task.maxPages) : 1;
+  if (MULTI_PAGE_OCR.has(meta.format ?? '') && pageCount > task.maxPages) {
+    warnings.push(`PAGE_LIMIT: ${pageCount} pages, only the first ${task.maxPages} read`);
+  }
+  const pages: PageResult[] = [];
+  if (task.ocr) {
+    for (let page = 0; page < ocrPages; page++) {
+      const started = performance.now();
+      const ready = await timer.time('preprocess', () =>
+        prepareForOcr(sharp(task.path, { ...readOptions, page }), { targetDpi: task.ocrDpi, ...(meta.density ? { density: meta.density } : {}) }),
+      );
+      let result: PageResult;
+      if (!ready.png) {
+        result = { page: page + 1, source: 'blank', text: '', confidence: null, ms: 0 };
+      } else {
+        const png = ready.png;
+        const out = await timer.time('ocr', () => ocr.recognize(png));
+        result = { page: page + 1, source: 'ocr', text: out.text, confidence: out.confidence, ms: 0 };
+      }
+      result.ms = Math.round(performance.now() - started);
+      pages.push(result);
+      progress(result);
+    }
+  }
+  const thumb = task.thumbnailSize > 0 ? await timer.time('thumbnail', () => thumbnail(sharp(task.path, readOptions), task.thumbnailSize)) : null;
+  return {
+    pageCount, pages, warnings, thumbnail: thumb ? new Uint8Array(thumb) : null,
+    width, height, takenAt: exifDate(meta.exif), steps: timer.steps,
+  };
+}
+
+type ImageFailure = { kind: 'truncated'; reason: string; error: Error } | { kind: 'fatal'; error: Error };
+
+function imageFailure(err: unknown, mime: string): ImageFailure {
+  const message = err instanceof Error ? err.message : String(err);
+  if (/pixel limit/i.test(message)) {
+    return { kind: 'fatal', error: permanent('IMAGE_TOO_LARGE', `image refused: ${message} (decompression bomb guard)`) };
+  }
+  if (/heif|unsupported image format|no decode|not a known file format/i.test(message) && /hei[cf]|avif/.test(mime)) {
+    return { kind: 'fatal', error: permanent('IMAGE_UNSUPPORTED', `this build cannot decode ${mime}: ${message}`) };
+  }
+  if (/premature end|truncated|unexpected end|end of (file|stream)|read error|not enough data|incomplete/i.test(message)) {
+    return { kind: 'truncated', reason: message.split('\n')[0]!, error: permanent('IMAGE_CORRUPT', `image is truncated and cannot be decoded: ${message}`) };
+  }
+  return { kind: 'fatal', error: permanent('IMAGE_CORRUPT', `image cannot be decoded: ${message}`) };
+}
+
+function exifDate(exif: Buffer | undefined): string | null {
+  if (!exif) return null;
+  try {
+    const tags = exifReader(exif);
+    const date = tags.Photo?.DateTimeOriginal ?? tags.Photo?.DateTimeDigitized ?? tags.Image?.DateTime;
+    return date instanceof Date && !Number.isNaN(date.getTime()) ? date.toISOString() : null;
+  } catch {
+    return null;
+  }
+}

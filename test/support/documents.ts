@@ -1,0 +1,44 @@
+/**
+ * Document readers for tests: the real worker pool (with the installed OCR data, linked into a
+ * temp dir) and a reader for tests that must never reach PDFs or images.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DocumentReader } from '../../src/pipeline/document-reader.ts';
+import { DocumentPool, type DocumentPoolOptions } from '../../src/pool/document-pool.ts';
+import { prepareLanguageDir } from '../../src/pool/ocr-languages.ts';
+
+export const noDocuments: DocumentReader = {
+  read: () => Promise.reject(new Error('this test does not expect a PDF or an image to be read')),
+  close: () => Promise.resolve(),
+};
+
+export const FIXTURES = new URL('../fixtures/documents/files/', import.meta.url).pathname;
+
+export interface TestPool {
+  pool: DocumentPool;
+  close(): Promise<void>;
+}
+
+/** A real DocumentPool; close() ends its workers and removes the temp dir. */
+export async function testDocumentPool(options: Partial<DocumentPoolOptions> & { task?: Partial<DocumentPoolOptions['task']> } = {}): Promise<TestPool> {
+  const dir = await mkdtemp(join(tmpdir(), 'spot-ingest-pool-'));
+  const langs = options.ocrLangs ?? ['jpn', 'eng'];
+  const langPath = await prepareLanguageDir(langs, dir);
+  const pool = new DocumentPool({
+    size: 2,
+    recyclePages: 200,
+    ocrLangs: langs,
+    langPath,
+    ...options,
+    task: { maxPages: 1000, minTextChars: 20, ocrDpi: 300, thumbnailSize: 256, ocr: true, ...options.task },
+  });
+  return {
+    pool,
+    async close() {
+      await pool.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
