@@ -1,9 +1,9 @@
 /**
  * Writes the bundled samples/ that local mode seeds on first start: Japanese and English text in
  * the encodings Japanese file servers hold, a CSV from Excel (Shift_JIS), a Word document (DOCX), an
- * unsupported file, and a broken one. Run: `node scripts/make-samples.ts` (the output is committed).
+ * unsupported file, a broken one, a born-digital PDF, a scanned PDF and a photo of a receipt. Run: `node scripts/make-samples.ts` (the output is committed).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { strToU8, zipSync } from 'fflate';
 import Encoding from 'encoding-japanese';
@@ -33,6 +33,13 @@ write('会議資料.docx', docx(
     '1. 検索基盤の移行状況', '\tWord・Excel・PowerPoint の全文検索に対応した。', '2. 次回までの課題',
     '\tスポットインスタンスの中断時に処理中のファイルを取りこぼさないことを確認する。'],
   '社外秘'));
+
+// A born-digital PDF, a scanned page and a photo of a receipt (EXIF-rotated), from the document
+// fixtures (test/fixtures/documents/make.ts makes them): text layer, OCR, OCR after orientation.
+const fixture = (name: string) => readFileSync(new URL(`../test/fixtures/documents/files/${name}`, import.meta.url));
+write('請求書-テキスト層.pdf', fixture('born-digital-ja.pdf'));
+write('請求書-スキャン.pdf', fixture('scanned-ja.pdf'));
+write('領収書-写真.jpg', fixture('photo-exif-rotated.jpg'));
 
 /** A minimal, valid DOCX: one paragraph per line (a leading \t becomes a tab), a header, one page. */
 function docx(lines: string[], header: string): Uint8Array {

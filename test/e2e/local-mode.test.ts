@@ -55,6 +55,11 @@ test('npm start in a fresh data dir processes every sample, on loopback only, an
   }
   assert.match(lines.find((l) => l.includes('請求書-2026-11.txt'))!, /text-layer\s+\d+ chars/);
   assert.match(lines.find((l) => l.includes('backup.gz'))!, /none\s+0 chars/);
+  assert.match(lines.find((l) => l.includes('請求書-テキスト層.pdf'))!, /text-layer\s+\d+ chars\s+2 pages/);
+  assert.match(lines.find((l) => l.includes('請求書-スキャン.pdf'))!, /ocr\s+\d+ chars\s+1 page\s+OCR confidence \d+/);
+  assert.match(lines.find((l) => l.includes('領収書-写真.jpg'))!, /ocr\s+\d+ chars/);
+  const thumbnails = await readdir(join(dataDir, 'thumbnails'));
+  assert.equal(thumbnails.filter((n) => n.endsWith('.webp')).length, 3, `a thumbnail file per PDF and image: ${thumbnails.join(' ')}`);
 
   const addresses = listeningAddresses(daemon.child.pid!);
   if (addresses === null) t.diagnostic('`ss` is not installed: loopback-only check skipped');
