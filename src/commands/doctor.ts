@@ -6,7 +6,8 @@ import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import type { Command } from 'commander';
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
+import sharp from 'sharp';
 import { DatabaseSync } from 'node:sqlite';
 import { createAwsClients } from '../adapters/aws/clients.ts';
 import { OpenSearchIndex } from '../adapters/index/opensearch.ts';
@@ -14,6 +15,8 @@ import { loadConfig, type Config } from '../config.ts';
 import { discoverDlqUrl } from '../consumer/dlq-discovery.ts';
 import { classifyError } from '../pipeline/classify.ts';
 import { effectiveImdsMode } from '../spot/create-watcher.ts';
+import { OcrEngine } from '../pool/ocr-engine.ts';
+import { findLanguageFiles, OCR_MODEL, parseLangs, prepareLanguageDir } from '../pool/ocr-languages.ts';
 import { DEFAULT_IMDS_ENDPOINT, ImdsClient } from '../spot/imds-client.ts';
 
 export interface CheckResult {
@@ -51,6 +54,33 @@ export function doctorChecks(config: Config): { checks: Check[]; close: () => vo
           return { detail: `FTS5 trigram available (Node ${process.versions.node})` };
         } finally {
           db.close();
+        }
+      },
+    },
+    {
+      name: 'OCR language data',
+      fix: `install the data package of each INGEST_OCR_LANGS language (npm install @tesseract.js-data/<lang>), or change INGEST_OCR_LANGS`,
+      run: async () => {
+        const files = findLanguageFiles(parseLangs(config.ocrLangs));
+        const missing = files.filter((f) => f.path === null || !existsSync(f.path)).map((f) => `@tesseract.js-data/${f.lang}`);
+        if (missing.length > 0) throw new Error(`missing ${missing.join(', ')}`);
+        return { detail: `${files.map((f) => f.lang).join('+')} (${OCR_MODEL}) installed; no download at run time` };
+      },
+    },
+    {
+      name: 'OCR engine',
+      fix: 'reinstall dependencies (npm ci): tesseract.js and its wasm core come from node_modules',
+      run: async () => {
+        const langs = parseLangs(config.ocrLangs);
+        const langPath = await prepareLanguageDir(langs, config.dataDir);
+        const engine = new OcrEngine({ langs, langPath, startTimeoutMs: 30_000 });
+        try {
+          const started = performance.now();
+          const blank = await sharp({ create: { width: 64, height: 32, channels: 3, background: '#ffffff' } }).greyscale().withDensity(300).png().toBuffer();
+          await engine.recognize(blank);
+          return { detail: `tesseract.js started and read a test image in ${Math.round(performance.now() - started)} ms` };
+        } finally {
+          await engine.close();
         }
       },
     },

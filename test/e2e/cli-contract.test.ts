@@ -1,6 +1,9 @@
 /** DESIGN.md §3 process contract: exit 0 clean, 2 bad configuration or usage, 1 anything else. */
 import test from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { runCli } from '../support/daemon.ts';
 
 test('a bad variable exits 2 and names it', async () => {
@@ -14,6 +17,20 @@ test('queue mode without its required variables exits 2 naming them', async () =
   assert.equal(r.code, 2);
   assert.match(r.stderr, /INGEST_STATE_TABLE/);
   assert.match(r.stderr, /INGEST_OPENSEARCH_URL/);
+});
+
+test('an OCR language whose data is not installed exits 2 naming INGEST_OCR_LANGS and the package, before touching the queue', async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'spot-ingest-cli-'));
+  try {
+    const r = await runCli(['run'], {
+      INGEST_QUEUE_URL: 'http://127.0.0.1:9/000/q', INGEST_STATE_TABLE: 't-files', INGEST_OPENSEARCH_URL: 'http://127.0.0.1:9',
+      INGEST_OCR_LANGS: 'jpn+xyz', INGEST_DATA_DIR: dataDir, INGEST_IMDS: 'off',
+    });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /INGEST_OCR_LANGS: no OCR data installed for xyz \(install @tesseract\.js-data\/xyz\)/);
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
 });
 
 test('an unknown command is a usage error (exit 2); --help exits 0', async () => {

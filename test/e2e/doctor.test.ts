@@ -16,7 +16,7 @@ test.after(() => stack.close());
 test('every check passes against a set-up stack', async () => {
   const r = await runCli(['doctor'], stack.env());
   assert.equal(r.code, 0, r.stdout + r.stderr);
-  for (const name of ['data directory', 'queue', 'dead-letter queue', 'state table', 'OpenSearch index']) {
+  for (const name of ['data directory', 'OCR language data', 'OCR engine', 'queue', 'dead-letter queue', 'state table', 'OpenSearch index']) {
     assert.match(r.stdout, new RegExp(`PASS\\s+${name}`));
   }
   assert.match(r.stdout, /from the RedrivePolicy/);
@@ -33,6 +33,14 @@ test('a missing index and table fail with their fixes, and the exit code is 1', 
   assert.equal(byName.get('state table')?.ok, false);
   assert.match(byName.get('state table')?.fix ?? '', /--create-table/);
   assert.equal(byName.get('queue')?.ok, true);
+});
+
+test('an OCR language without installed data fails with the package to install', async () => {
+  const r = await runCli(['doctor', '--json'], stack.env({ INGEST_OCR_LANGS: 'jpn+xyz' }));
+  assert.equal(r.code, 1);
+  const data = (JSON.parse(r.stdout) as Array<{ name: string; ok: boolean; detail: string; fix?: string }>).find((x) => x.name === 'OCR language data');
+  assert.equal(data?.ok, false);
+  assert.match(data?.detail ?? '', /@tesseract\.js-data\/xyz/);
 });
 
 test('IMDS: off skips the check, on fails when nothing answers, auto passes off EC2', async () => {
