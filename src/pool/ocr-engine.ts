@@ -10,8 +10,11 @@
  * The engine starts on first use; a PDF with a text layer never pays for it.
  */
 import { createWorker, OEM, type Worker as TesseractWorker } from 'tesseract.js';
+import { fileURLToPath } from 'node:url';
 import { transient } from '../errors.ts';
 import { tidyOcrText } from './ocr-text.ts';
+
+const TESSERACT_WORKER = fileURLToPath(new URL('./tesseract-worker.cjs', import.meta.url));
 
 export interface OcrEngineOptions {
   langs: string[];
@@ -57,6 +60,7 @@ export class OcrEngine {
     const { langs, langPath, startTimeoutMs = 60_000 } = this.#options;
     const started = createWorker(langs, OEM.LSTM_ONLY, {
       langPath,
+      workerPath: TESSERACT_WORKER,
       cacheMethod: 'none',
       gzip: true,
       errorHandler: (err: unknown) => {

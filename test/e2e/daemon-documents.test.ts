@@ -54,6 +54,7 @@ test.before(async () => {
 test.after(async () => {
   const exit = await daemon.stop('SIGTERM');
   assert.equal(exit.code, 0, `clean exit after SIGTERM; stderr: ${daemon.stderr()}`);
+  assert.doesNotMatch(daemon.stderr(), /TESSDATA_PREFIX|Error opening data file/, 'tesseract start-up noise stays out of stderr');
   assert.deepEqual(stack.recorder.violations, [], 'every request the daemon sent OpenSearch was well-formed');
   await stack.close();
 });

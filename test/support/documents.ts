@@ -22,7 +22,7 @@ export interface TestPool {
 }
 
 /** A real DocumentPool; close() ends its workers and removes the temp dir. */
-export async function testDocumentPool(options: Partial<DocumentPoolOptions> & { task?: Partial<DocumentPoolOptions['task']> } = {}): Promise<TestPool> {
+export async function testDocumentPool(options: Omit<Partial<DocumentPoolOptions>, 'task'> & { task?: Partial<DocumentPoolOptions['task']> } = {}): Promise<TestPool> {
   const dir = await mkdtemp(join(tmpdir(), 'spot-ingest-pool-'));
   const langs = options.ocrLangs ?? ['jpn', 'eng'];
   const langPath = await prepareLanguageDir(langs, dir);
