@@ -93,7 +93,13 @@ function exifDate(exif: Buffer | undefined): string | null {
   try {
     const tags = exifReader(exif);
     const date = tags.Photo?.DateTimeOriginal ?? tags.Photo?.DateTimeDigitized ?? tags.Image?.DateTime;
-    return date instanceof Date && !Number.isNaN(date.getTime()) ? date.toISOString() : null;
+    if (!(date instanceof Date) || Number.isNaN(date.getTime())) return null;
+    // EXIF times are the camera's local time, read here as if UTC; OffsetTime* (EXIF 2.31) gives the zone
+    const offset = String(tags.Photo?.OffsetTimeOriginal ?? tags.Photo?.OffsetTime ?? '');
+    const m = /^([+-])(\d{2}):(\d{2})$/.exec(offset.trim());
+    if (!m) return date.toISOString();
+    const minutes = (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3]));
+    return new Date(date.getTime() - minutes * 60_000).toISOString();
   } catch {
     return null;
   }

@@ -11,7 +11,7 @@
  * per free slot, so a worker file that cannot even load fails each task instead of spinning.
  */
 import { Worker, type ResourceLimits, type TransferListItem } from 'node:worker_threads';
-import { IngestError, transient } from '../errors.ts';
+import { IngestError, permanent, transient } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { SerializedError, TaskMessage, WorkerMessage } from './protocol.ts';
 
@@ -123,17 +123,32 @@ export class WorkerPool {
 
   #dispatch(): void {
     while (!this.#closed && this.#queue.length > 0) {
-      const slot = this.#idleSlot();
+      const pending = this.#queue[0]!;
+      if (pending.options.signal?.aborted) {
+        // its abort listener has not run yet (same tick): do not start a worker for it
+        this.#queue.shift();
+        this.#settle(pending, () => pending.reject(pending.options.signal!.reason));
+        continue;
+      }
+      let slot: Slot | undefined;
+      try {
+        slot = this.#idleSlot();
+      } catch (err) {
+        // new Worker() can throw at once (ERR_WORKER_INIT_FAILED: out of threads or memory)
+        this.#queue.shift();
+        this.#settle(pending, () => pending.reject(transient('WORKER_START_FAILED', `could not start a worker thread: ${(err as Error).message}`, err)));
+        continue;
+      }
       if (!slot) break;
-      const pending = this.#queue.shift()!;
+      this.#queue.shift();
       slot.task = pending;
       const message: TaskMessage = { id: pending.id, type: pending.type, payload: pending.payload };
       try {
         slot.worker.postMessage(message, pending.options.transfer as TransferListItem[] | undefined);
       } catch (err) {
-        // e.g. an uncloneable payload: the task's own fault, the worker is fine.
+        // an uncloneable payload: the caller's fault, the worker is fine
         slot.task = null;
-        this.#settle(pending, () => pending.reject(err));
+        this.#settle(pending, () => pending.reject(permanent('WORKER_TASK_INVALID', `the ${pending.type} task cannot be sent to a worker: ${(err as Error).message}`, err)));
       }
     }
     this.#reportLoad();

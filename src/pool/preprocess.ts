@@ -49,7 +49,8 @@ export async function prepareForOcr(input: Sharp, options: PrepareOptions): Prom
   const scale = Math.min(1, options.targetDpi / density);
   let pipeline = sharp(grey.data, { raw: { width, height, channels: grey.info.channels } }).normalise();
   if (scale < 0.99) pipeline = pipeline.resize(Math.max(1, Math.round(width * scale)), Math.max(1, Math.round(height * scale)));
-  const png = await pipeline.withDensity(Math.round(density * scale)).png({ compressionLevel: 1 }).toBuffer();
+  // one channel: sharp turns raw single-channel input back into sRGB unless told
+  const png = await pipeline.toColourspace('b-w').withDensity(Math.round(density * scale)).png({ compressionLevel: 1 }).toBuffer();
   return { png, width, height, ink };
 }
 

@@ -34,7 +34,14 @@ export function serveTasks(handlers: Record<string, TaskHandler>): void {
     }
     const context: TaskContext = { progress: (data) => send({ id: task.id, kind: 'progress', data }) };
     handler(task.payload as never, context).then(
-      (output) => send({ id: task.id, kind: 'done', result: output.result, units: output.units }, output.transfer),
+      (output) => {
+        try {
+          send({ id: task.id, kind: 'done', result: output.result, units: output.units }, output.transfer);
+        } catch (err) {
+          // a result that cannot be cloned or transferred: the task failed, the worker is fine
+          send({ id: task.id, kind: 'failed', error: { code: 'WORKER_RESULT_INVALID', message: `the ${task.type} result cannot be sent back: ${(err as Error).message}`, retryable: false } });
+        }
+      },
       (err: unknown) => send({ id: task.id, kind: 'failed', error: serializeError(err) }),
     );
   });
