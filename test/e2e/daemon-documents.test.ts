@@ -13,7 +13,7 @@ import { documentId } from '../../src/adapters/index/document-id.ts';
 import { createBucket, putObject, receiveVisible, send } from '../support/aws.ts';
 import { spawnDaemon, type SpawnedDaemon } from '../support/daemon.ts';
 import { FIXTURES } from '../support/documents.ts';
-import { createE2eStack, type E2eStack } from '../support/e2e-stack.ts';
+import { createE2eStack, stopDaemonAndClose, type E2eStack } from '../support/e2e-stack.ts';
 import { nativeEvent, s3Event } from '../support/events.ts';
 import { freePort } from '../support/free-port.ts';
 import { waitFor } from '../support/wait-for.ts';
@@ -51,13 +51,11 @@ test.before(async () => {
   await daemon.waitForLog((l) => l.msg === 'consuming', 'daemon to start consuming');
 });
 
-test.after(async () => {
-  const exit = await daemon.stop('SIGTERM');
-  assert.equal(exit.code, 0, `clean exit after SIGTERM; stderr: ${daemon.stderr()}`);
-  assert.doesNotMatch(daemon.stderr(), /TESSDATA_PREFIX|Error opening data file/, 'tesseract start-up noise stays out of stderr');
-  assert.deepEqual(stack.recorder.violations, [], 'every request the daemon sent OpenSearch was well-formed');
-  await stack.close();
-});
+test.after(() =>
+  stopDaemonAndClose(stack, daemon, (stderr) => {
+    assert.doesNotMatch(stderr, /TESSDATA_PREFIX|Error opening data file/, 'tesseract start-up noise stays out of stderr');
+  }),
+);
 
 test('a mixed set: text layer, scans, mixed PDFs, photos, TIFF and Office files each get the right text_source, text and thumbnail', async () => {
   const keys = {

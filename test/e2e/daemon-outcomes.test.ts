@@ -9,7 +9,7 @@ import Encoding from 'encoding-japanese';
 import { documentId } from '../../src/adapters/index/document-id.ts';
 import { putObject, queueCounts, receiveVisible, send } from '../support/aws.ts';
 import { spawnDaemon, type SpawnedDaemon } from '../support/daemon.ts';
-import { createE2eStack, type E2eStack } from '../support/e2e-stack.ts';
+import { createE2eStack, stopDaemonAndClose, type E2eStack } from '../support/e2e-stack.ts';
 import { eventBridgeEvent, nativeEvent, s3Event, snsWrapped } from '../support/events.ts';
 import { freePort } from '../support/free-port.ts';
 import { waitFor } from '../support/wait-for.ts';
@@ -30,12 +30,7 @@ test.before(async () => {
   await daemon.waitForLog((l) => l.msg === 'consuming', 'daemon to start consuming');
 });
 
-test.after(async () => {
-  const exit = await daemon.stop('SIGTERM');
-  assert.equal(exit.code, 0, `clean exit after SIGTERM; stderr: ${daemon.stderr()}`);
-  assert.deepEqual(stack.recorder.violations, [], 'every request the daemon sent OpenSearch was well-formed');
-  await stack.close();
-});
+test.after(() => stopDaemonAndClose(stack, daemon));
 
 test('every upstream format is indexed, with Japanese text decoded from its encoding', async () => {
   const files: Record<string, Uint8Array | string> = {

@@ -10,7 +10,8 @@ import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { startOpenSearchRecorder, type OpenSearchRecorder } from './opensearch-recorder.ts';
 import { documentId } from '../../src/adapters/index/document-id.ts';
 import { createBucket, createQueuePair, dynamoEndpoint, fauxqsEndpoint, putObject, testDynamo, testS3, testSqs, uniqueName } from './aws.ts';
-import { runCli } from './daemon.ts';
+import assert from 'node:assert/strict';
+import { runCli, type SpawnedDaemon } from './daemon.ts';
 
 export interface E2eStack {
   name: string;
@@ -77,4 +78,20 @@ export async function createE2eStack(prefix: string, options: { maxReceiveCount?
   const setup = await runCli(['setup', '--create-table'], stack.env());
   if (setup.code !== 0) throw new Error(`setup failed (${setup.code}): ${setup.stderr}`);
   return stack;
+}
+
+/**
+ * The usual end of an e2e file: SIGTERM the daemon, expect exit 0 and well-formed OpenSearch
+ * requests (plus `check` on its stderr), and close the stack whatever failed — a recorder left
+ * open would keep the test process alive until the runner's timeout.
+ */
+export async function stopDaemonAndClose(stack: E2eStack, daemon: SpawnedDaemon, check?: (stderr: string) => void): Promise<void> {
+  try {
+    const exit = await daemon.stop('SIGTERM');
+    assert.equal(exit.code, 0, `clean exit after SIGTERM; stderr: ${daemon.stderr()}`);
+    check?.(daemon.stderr());
+    assert.deepEqual(stack.recorder.violations, [], 'every request the daemon sent OpenSearch was well-formed');
+  } finally {
+    await stack.close();
+  }
 }
