@@ -70,6 +70,8 @@ const schema = z.object({
   INGEST_OCR_DPI: int(72, 600).optional(),
   INGEST_OCR_LOW_CONFIDENCE: int(0, 100).optional(),
   INGEST_THUMBNAIL_SIZE: int(0, 4096).optional(),
+  INGEST_CHECKPOINT_BUCKET: optionalString,
+  INGEST_CHECKPOINT_PREFIX: optionalString,
   LOG_LEVEL: optionalString.pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional()),
 });
 
@@ -83,6 +85,9 @@ export interface Config {
   openSearchIndex: string;
   thumbnailBucket: string | undefined;
   thumbnailPrefix: string;
+  /** Where finished pages of long jobs are checkpointed (default: the thumbnail bucket); undefined ⇒ no checkpoints. */
+  checkpointBucket: string | undefined;
+  checkpointPrefix: string;
   textEmbeddingModel: string | null;
   imageEmbeddingModel: string | null;
   ocrLangs: string;
@@ -146,6 +151,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     openSearchIndex: e.INGEST_OPENSEARCH_INDEX ?? 'files',
     thumbnailBucket: e.INGEST_THUMBNAIL_BUCKET,
     thumbnailPrefix: e.INGEST_THUMBNAIL_PREFIX ?? 'thumbnails/',
+    checkpointBucket: e.INGEST_CHECKPOINT_BUCKET ?? e.INGEST_THUMBNAIL_BUCKET,
+    checkpointPrefix: e.INGEST_CHECKPOINT_PREFIX ?? 'checkpoints/',
     textEmbeddingModel: textModel ?? null,
     imageEmbeddingModel: imageModel ?? null,
     ocrLangs: e.INGEST_OCR_LANGS ?? 'jpn+eng',

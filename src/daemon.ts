@@ -60,6 +60,7 @@ export async function runDaemon(config: Config, logger: Logger): Promise<number>
         maxFileBytes: config.maxFileBytes,
         documents,
         ...(runtime.thumbnails ? { thumbnails: runtime.thumbnails } : {}),
+        ...(runtime.checkpoints ? { checkpoints: runtime.checkpoints } : {}),
         ocrLowConfidence: config.ocrLowConfidence,
         metrics,
       }),

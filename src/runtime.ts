@@ -3,6 +3,7 @@ import type { IndexPort } from './adapters/index/port.ts';
 import type { StatePort } from './adapters/state/port.ts';
 import type { StoragePort } from './adapters/storage/port.ts';
 import type { ThumbnailTarget } from './pipeline/process-event.ts';
+import type { CheckpointPort } from './adapters/checkpoint/port.ts';
 import type { JobResult } from './pipeline/job.ts';
 import type { QueueMessage } from './consumer/queue-message.ts';
 import type { MessageOutcome } from './observability/metrics.ts';
@@ -20,6 +21,8 @@ export interface Runtime {
   storage: StoragePort;
   /** Where thumbnails are stored; undefined ⇒ they are not kept. */
   thumbnails?: ThumbnailTarget;
+  /** Where finished pages of long jobs are kept for the next attempt; undefined ⇒ no checkpoints. */
+  checkpoints?: CheckpointPort;
   state: StatePort;
   index: IndexPort;
   /** Called once the consumer is receiving (local mode seeds its samples here). */

@@ -7,6 +7,7 @@ import { SqliteState } from '../adapters/state/sqlite.ts';
 import { S3Storage } from '../adapters/storage/s3.ts';
 import { DirectoryStorage } from '../adapters/storage/directory.ts';
 import type { ThumbnailTarget } from '../pipeline/process-event.ts';
+import { StorageCheckpoints } from '../adapters/checkpoint/storage.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Runtime } from '../runtime.ts';
 import { LOCAL_REGION, startEmbeddedStack } from './embedded-stack.ts';
@@ -53,6 +54,7 @@ export async function createLocalRuntime(config: Config, logger: Logger, out: No
     dlqUrl: stack.dlqUrl,
     storage: new S3Storage(stack.clients.s3),
     thumbnails: localThumbnails(config),
+    checkpoints: localCheckpoints(config),
     state,
     index,
     async started() {
@@ -78,4 +80,9 @@ export async function createLocalRuntime(config: Config, logger: Logger, out: No
  */
 function localThumbnails(config: Config): ThumbnailTarget {
   return { storage: new DirectoryStorage(config.dataDir, { bucketSubdirectories: false }), bucket: 'local', prefix: config.thumbnailPrefix };
+}
+
+/** Checkpoints in local mode: files under `<data dir>/<INGEST_CHECKPOINT_PREFIX>`. */
+export function localCheckpoints(config: Pick<Config, 'dataDir' | 'checkpointPrefix'>): StorageCheckpoints {
+  return new StorageCheckpoints(new DirectoryStorage(config.dataDir, { bucketSubdirectories: false }), 'local', config.checkpointPrefix);
 }

@@ -16,4 +16,6 @@ export interface ReadOptions {
   signal: AbortSignal;
   /** Each page as it is finished (for checkpoints and progress). */
   onPage?: (page: PageResult) => void;
+  /** Pages finished by an earlier attempt (a checkpoint). */
+  resume?: PageResult[];
 }

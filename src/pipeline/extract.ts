@@ -13,6 +13,8 @@ export interface ExtractOptions {
   /** OCR pages under this mean confidence get a warning. */
   lowConfidence: number;
   onPage?: (page: PageResult) => void;
+  /** Pages of a PDF or image finished by an earlier attempt. */
+  resume?: PageResult[];
 }
 
 /**
@@ -35,7 +37,9 @@ export async function extractContent(path: string, type: DetectedType, options: 
     case 'pdf':
     case 'image': {
       try {
-        const result = await options.documents.read(type.category, path, type.mime, { signal, ...(options.onPage ? { onPage: options.onPage } : {}) });
+        const result = await options.documents.read(type.category, path, type.mime, {
+          signal, ...(options.onPage ? { onPage: options.onPage } : {}), ...(options.resume ? { resume: options.resume } : {}),
+        });
         return assemblePages(result, options.lowConfidence);
       } catch (err) {
         // readable but not decodable by this build (HEIC without a HEVC decoder): findable by name

@@ -22,6 +22,8 @@ export interface EventSummary {
   pages?: number;
   ocrConfidence?: number;
   thumbnailKey?: string;
+  /** Pages taken from a checkpoint instead of being read again. */
+  resumedPages?: number;
   warnings?: string[];
   steps?: Record<string, number>;
 }

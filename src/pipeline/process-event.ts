@@ -14,6 +14,8 @@ import type { EventSummary, JobContext } from './job.ts';
 import { StepTimer } from './steps.ts';
 import type { TempFiles } from './temp-files.ts';
 import type { DocumentReader } from './document-reader.ts';
+import type { CheckpointPort } from '../adapters/checkpoint/port.ts';
+import { JobCheckpoint } from './job-checkpoint.ts';
 
 export interface PipelineDeps {
   state: StatePort;
@@ -28,6 +30,8 @@ export interface PipelineDeps {
   documents: DocumentReader;
   /** Where thumbnails go; undefined ⇒ none are stored. */
   thumbnails?: ThumbnailTarget;
+  /** Where finished pages of PDFs and images are kept for a resumed attempt; undefined ⇒ no checkpoints. */
+  checkpoints?: CheckpointPort;
   /** OCR pages under this mean confidence get a warning. */
   ocrLowConfidence: number;
   metrics?: Metrics;
@@ -81,6 +85,7 @@ export async function processEvent(event: FileEvent, deps: PipelineDeps, ctx: Jo
 
   const unregister = ctx.keepAlive(() => state.renew(pk, owner, nowSeconds() + deps.leaseSeconds));
   let path: string | undefined;
+  let checkpoint: JobCheckpoint | undefined;
   try {
     if (event.kind === 'delete') {
       const id = documentId(event.bucket, event.key);
@@ -119,10 +124,21 @@ export async function processEvent(event: FileEvent, deps: PipelineDeps, ctx: Jo
       return summary('duplicate');
     }
     const type = await timer.time('detect', () => detectType(path!, { fileName: event.key, ...(event.mimeType ? { declaredMime: event.mimeType } : {}) }));
+    const id = documentId(event.bucket, event.key);
+    if (deps.checkpoints && (type.category === 'pdf' || type.category === 'image')) {
+      const resumed = await timer.time('checkpoint', () => deps.checkpoints!.load(id, file.sha256, { signal: ctx.signal }));
+      if (resumed.length > 0) log.info({ pages: resumed.length }, 'resuming from a checkpoint');
+      checkpoint = new JobCheckpoint({ port: deps.checkpoints, documentId: id, sha256: file.sha256, resumed, log });
+    }
+    const pages = checkpoint;
     const extraction = await timer.time('extract', () =>
       extractContent(path!, type, {
         signal: ctx.signal, documents: deps.documents, lowConfidence: deps.ocrLowConfidence,
-        onPage: (page) => metrics?.pages.inc({ source: page.source }),
+        onPage: (page) => {
+          metrics?.pages.inc({ source: page.source });
+          pages?.onPage(page);
+        },
+        ...(pages && pages.size > 0 ? { resume: pages.resumed } : {}),
       }),
     );
     for (const [name, ms] of Object.entries(extraction.substeps ?? {})) timer.steps[`extract.${name}`] = ms;
@@ -130,7 +146,7 @@ export async function processEvent(event: FileEvent, deps: PipelineDeps, ctx: Jo
     const thumbnails = deps.thumbnails;
     const image = extraction.thumbnail;
     if (thumbnails && image) {
-      storedThumbnail = thumbnailKey(thumbnails, documentId(event.bucket, event.key));
+      storedThumbnail = thumbnailKey(thumbnails, id);
       const key = storedThumbnail;
       await timer.time('thumbnail', () =>
         thumbnails.storage.put(thumbnails.bucket, key, Buffer.from(image.buffer, image.byteOffset, image.byteLength), 'image/webp', { signal: ctx.signal }),
@@ -145,16 +161,20 @@ export async function processEvent(event: FileEvent, deps: PipelineDeps, ctx: Jo
         ...(event.sequencer ? { sequencer: event.sequencer } : {}),
       }),
     );
+    await checkpoint?.clear();
     if (extraction.warnings.length > 0) log.info({ warnings: extraction.warnings }, 'indexed with warnings');
     return summary('done', {
       textSource: extraction.textSource, characters: extraction.text.length,
       ...(extraction.pageCount !== null ? { pages: extraction.pageCount } : {}),
       ...(extraction.ocrConfidence !== null ? { ocrConfidence: extraction.ocrConfidence } : {}),
       ...(storedThumbnail ? { thumbnailKey: storedThumbnail } : {}),
+      ...(checkpoint && checkpoint.resumed.length > 0 ? { resumedPages: checkpoint.resumed.length } : {}),
       ...(extraction.warnings.length > 0 ? { warnings: extraction.warnings } : {}),
     });
   } catch (err) {
     const error = classifyError(err);
+    // a job given up for now (released, aborted, transient failure) leaves its pages for the next attempt
+    if (checkpoint) await (error.retryable ? checkpoint.flush() : checkpoint.clear());
     // Cleanup must not carry the job's (possibly aborted) signal.
     const record = error.retryable ? state.release(pk, owner) : state.fail(pk, owner, `${error.code}: ${error.message}`);
     await record.catch((e: unknown) => log.warn({ err: classifyError(e) }, 'could not update the state record after a failure'));

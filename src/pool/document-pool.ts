@@ -39,7 +39,7 @@ export class DocumentPool implements DocumentReader {
   }
 
   read(kind: 'pdf' | 'image', path: string, mime: string, options: ReadOptions): Promise<DocumentResult> {
-    const task: DocumentTask = { ...this.#task, path, mime };
+    const task: DocumentTask = { ...this.#task, path, mime, ...(options.resume?.length ? { resume: options.resume } : {}) };
     const onPage = options.onPage;
     return this.pool.run<DocumentResult>(kind, task, {
       signal: options.signal,

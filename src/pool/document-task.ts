@@ -12,6 +12,8 @@ export interface PageResult {
   /** Mean OCR confidence (0–100) for OCR pages, else null. */
   confidence: number | null;
   ms: number;
+  /** Taken from a checkpoint, not read again. */
+  resumed?: boolean;
 }
 
 export interface DocumentTask {
@@ -27,6 +29,8 @@ export interface DocumentTask {
   thumbnailSize: number;
   /** false ⇒ pages without text stay without text (no OCR). */
   ocr: boolean;
+  /** Pages finished by an earlier attempt (a checkpoint): used as they are, not read again. */
+  resume?: PageResult[];
 }
 
 export interface DocumentResult {

@@ -14,7 +14,7 @@ const data = workerData as DocumentWorkerData;
 const ocr = new OcrEngine({ langs: data.ocrLangs, langPath: data.langPath });
 
 function output(result: DocumentResult): TaskOutput {
-  const units = Math.max(1, result.pages.filter((p) => p.source === 'ocr').length);
+  const units = Math.max(1, result.pages.filter((p) => p.source === 'ocr' && !p.resumed).length);
   return { result, units, ...(result.thumbnail ? { transfer: [result.thumbnail.buffer as ArrayBuffer] } : {}) };
 }
 

@@ -47,7 +47,13 @@ export async function processImage(task: DocumentTask, ocr: OcrEngine, progress:
   }
   const pages: PageResult[] = [];
   if (task.ocr) {
+    const resumed = new Map((task.resume ?? []).map((p) => [p.page, p]));
     for (let page = 0; page < ocrPages; page++) {
+      const done = resumed.get(page + 1);
+      if (done) {
+        pages.push({ ...done, resumed: true });
+        continue;
+      }
       const started = performance.now();
       const ready = await timer.time('preprocess', () =>
         prepareForOcr(sharp(task.path, { ...readOptions, page }), { targetDpi: task.ocrDpi, ...(meta.density ? { density: meta.density } : {}) }),

@@ -54,12 +54,18 @@ export async function processPdf(task: DocumentTask, ocr: OcrEngine, progress: (
     if (pageCount > readable) warnings.push(`PAGE_LIMIT: ${pageCount} pages, only the first ${readable} read`);
     const factory = doc.canvasFactory as CanvasFactory;
     const pages: PageResult[] = [];
+    const resumed = new Map((task.resume ?? []).filter((p) => p.page <= readable).map((p) => [p.page, p]));
     let thumb: Buffer | null = null;
     let size: { width: number; height: number } | null = null;
     for (let n = 1; n <= readable; n++) {
       const started = performance.now();
       let result: PageResult;
       let page: PDFPageProxy | undefined;
+      const done = resumed.get(n);
+      if (done && !(n === 1 && task.thumbnailSize > 0)) {
+        pages.push({ ...done, resumed: true });
+        continue;
+      }
       try {
         page = await timer.time('parse', () => doc.getPage(n));
         if (n === 1) {
@@ -67,6 +73,13 @@ export async function processPdf(task: DocumentTask, ocr: OcrEngine, progress: (
           size = { width: Math.round((w ?? 0) * (task.ocrDpi / 72)), height: Math.round((h ?? 0) * (task.ocrDpi / 72)) };
         }
         const p = page;
+        if (done) {
+          // page 1 from a checkpoint: only its thumbnail is made again
+          const source = await timer.time('render', () => render(p, factory, thumbnailDpi(p, task.thumbnailSize)));
+          thumb = await timer.time('thumbnail', () => thumbnail(fromRaw(source), task.thumbnailSize));
+          pages.push({ ...done, resumed: true });
+          continue;
+        }
         const text = await timer.time('text-layer', () => pageText(p));
         let raster: RawImage | null = null;
         if (task.ocr && visibleChars(text) < task.minTextChars) {

@@ -7,6 +7,7 @@ import type { Runtime } from '../../runtime.ts';
 import { OpenSearchIndex } from '../index/opensearch.ts';
 import { DynamoDbState } from '../state/dynamodb.ts';
 import { S3Storage } from '../storage/s3.ts';
+import { StorageCheckpoints } from '../checkpoint/storage.ts';
 import { createAwsClients } from './clients.ts';
 
 /** The production runtime: SQS, S3, DynamoDB and OpenSearch from configuration. */
@@ -37,7 +38,9 @@ export async function createAwsRuntime(config: Config, logger: Logger): Promise<
     if (dlqUrl === undefined) logger.warn('no dead-letter queue known: permanent failures are left to SQS redrive');
     const storage = new S3Storage(clients.s3);
     const thumbnails = config.thumbnailBucket ? { storage, bucket: config.thumbnailBucket, prefix: config.thumbnailPrefix } : undefined;
-    return { mode: 'aws', sqs: clients.sqs, queueUrl, dlqUrl, storage, ...(thumbnails ? { thumbnails } : {}), state, index, close };
+    const checkpoints = config.checkpointBucket ? new StorageCheckpoints(storage, config.checkpointBucket, config.checkpointPrefix) : undefined;
+    if (!checkpoints) logger.info('no INGEST_CHECKPOINT_BUCKET (nor INGEST_THUMBNAIL_BUCKET): long jobs that are released start over');
+    return { mode: 'aws', sqs: clients.sqs, queueUrl, dlqUrl, storage, ...(thumbnails ? { thumbnails } : {}), ...(checkpoints ? { checkpoints } : {}), state, index, close };
   } catch (err) {
     await close();
     throw err;

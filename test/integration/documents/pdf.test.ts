@@ -261,3 +261,22 @@ test('an already aborted signal rejects without running the task', async () => {
   const reason = new Error('already aborted');
   await assert.rejects(read('scanned-ja.pdf', { signal: AbortSignal.abort(reason) }), (err: unknown) => err === reason);
 });
+
+test('resume: pages from a checkpoint are taken as they are (no OCR again), the rest is read; page 1 still gets its thumbnail', async () => {
+  const earlier: PageResult = { page: 2, source: 'ocr', text: '前回読んだページ', confidence: 77, ms: 1234 };
+  const progress: number[] = [];
+  const result = await docs.pool.read('pdf', FIXTURES + 'mixed.pdf', 'application/pdf', {
+    signal: AbortSignal.timeout(60_000), resume: [earlier], onPage: (p) => progress.push(p.page),
+  });
+  assert.deepEqual(result.pages.map((p) => p.source), ['text-layer', 'ocr', 'text-layer']);
+  assert.deepEqual(result.pages[1], { ...earlier, resumed: true });
+  assert.equal(result.steps.ocr, undefined, 'the only scanned page came from the checkpoint');
+  assert.deepEqual(progress, [1, 3], 'progress is reported for the pages read now');
+
+  const scanned = await docs.pool.read('pdf', FIXTURES + 'scanned-ja.pdf', 'application/pdf', {
+    signal: AbortSignal.timeout(60_000), resume: [{ ...earlier, page: 1 }],
+  });
+  assert.equal(scanned.pages[0]?.text, '前回読んだページ');
+  assert.equal(scanned.steps.ocr, undefined);
+  assert.ok(scanned.thumbnail && scanned.thumbnail.length > 0, 'page 1 from a checkpoint still has its thumbnail');
+});

@@ -1,0 +1,62 @@
+/**
+ * Checkpoints as one JSON object per document in object storage: S3 under
+ * INGEST_CHECKPOINT_BUCKET / INGEST_CHECKPOINT_PREFIX in production (any instance of the fleet can
+ * read it), a directory under the data dir in local mode. `<prefix><document id>.json`.
+ */
+import { Buffer } from 'node:buffer';
+import { isIngestError } from '../../errors.ts';
+import type { PageResult } from '../../pipeline/document-reader.ts';
+import type { StoragePort } from '../storage/port.ts';
+import type { CheckpointPort } from './port.ts';
+
+interface Stored {
+  version: 1;
+  sha256: string;
+  savedAt: string;
+  pages: PageResult[];
+}
+
+export class StorageCheckpoints implements CheckpointPort {
+  readonly #storage: StoragePort;
+  readonly #bucket: string;
+  readonly #prefix: string;
+
+  constructor(storage: StoragePort, bucket: string, prefix: string) {
+    this.#storage = storage;
+    this.#bucket = bucket;
+    this.#prefix = prefix;
+  }
+
+  key(documentId: string): string {
+    return `${this.#prefix}${documentId}.json`;
+  }
+
+  async load(documentId: string, sha256: string, options: { signal?: AbortSignal } = {}): Promise<PageResult[]> {
+    let body;
+    try {
+      body = (await this.#storage.get(this.#bucket, this.key(documentId), options)).body;
+    } catch (err) {
+      if (isIngestError(err) && err.code === 'OBJECT_NOT_FOUND') return [];
+      throw err;
+    }
+    const chunks: Buffer[] = [];
+    for await (const chunk of body) chunks.push(Buffer.from(chunk as Uint8Array));
+    let stored: Stored;
+    try {
+      stored = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Stored;
+    } catch {
+      return []; // a torn or foreign object: start over rather than fail the file
+    }
+    if (stored.version !== 1 || stored.sha256 !== sha256 || !Array.isArray(stored.pages)) return [];
+    return stored.pages.filter((p) => Number.isInteger(p.page) && typeof p.text === 'string' && p.source !== 'failed');
+  }
+
+  async save(documentId: string, sha256: string, pages: readonly PageResult[], options: { signal?: AbortSignal } = {}): Promise<void> {
+    const stored: Stored = { version: 1, sha256, savedAt: new Date().toISOString(), pages: [...pages].sort((a, b) => a.page - b.page) };
+    await this.#storage.put(this.#bucket, this.key(documentId), Buffer.from(JSON.stringify(stored)), 'application/json', options);
+  }
+
+  async clear(documentId: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.#storage.delete(this.#bucket, this.key(documentId), options);
+  }
+}
