@@ -2,7 +2,9 @@
  * Document readers for tests: the real worker pool (with the installed OCR data, linked into a
  * temp dir) and a reader for tests that must never reach PDFs or images.
  */
+import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
+import sharp from 'sharp';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DocumentReader } from '../../src/pipeline/document-reader.ts';
@@ -41,4 +43,15 @@ export async function testDocumentPool(options: Omit<Partial<DocumentPoolOptions
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Asserts the bytes are a WebP image and returns its size. */
+export async function webpSize(thumbnail: Uint8Array | null | undefined): Promise<{ width: number; height: number }> {
+  assert.ok(thumbnail, 'a thumbnail');
+  const bytes = Buffer.from(thumbnail);
+  assert.equal(bytes.subarray(0, 4).toString('latin1'), 'RIFF');
+  assert.equal(bytes.subarray(8, 12).toString('latin1'), 'WEBP');
+  const meta = await sharp(bytes).metadata();
+  assert.equal(meta.format, 'webp');
+  return { width: meta.width ?? 0, height: meta.height ?? 0 };
 }

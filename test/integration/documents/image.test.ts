@@ -8,12 +8,11 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import { isIngestError } from '../../../src/errors.ts';
 import { assemblePages } from '../../../src/pipeline/assemble-pages.ts';
 import type { DocumentResult, PageResult } from '../../../src/pool/document-task.ts';
 import { characterErrorRate } from '../../support/cer.ts';
-import { FIXTURES, testDocumentPool, type TestPool } from '../../support/documents.ts';
+import { FIXTURES, testDocumentPool, webpSize, type TestPool } from '../../support/documents.ts';
 
 interface GroundTruth {
   pageCount: number | null;
@@ -42,16 +41,6 @@ test.after(async () => {
 
 function read(path: string, mime: string, onPage?: (page: PageResult) => void): Promise<DocumentResult> {
   return docs.pool.read('image', path, mime, { signal: AbortSignal.timeout(60_000), ...(onPage ? { onPage } : {}) });
-}
-
-async function webpSize(thumbnail: Uint8Array | null): Promise<{ width: number; height: number }> {
-  assert.ok(thumbnail, 'a thumbnail');
-  const bytes = Buffer.from(thumbnail);
-  assert.equal(bytes.subarray(0, 4).toString('latin1'), 'RIFF');
-  assert.equal(bytes.subarray(8, 12).toString('latin1'), 'WEBP');
-  const meta = await sharp(bytes).metadata();
-  assert.equal(meta.format, 'webp');
-  return { width: meta.width ?? 0, height: meta.height ?? 0 };
 }
 
 /** Asserts one OCR page's CER against the ground truth and returns it. */

@@ -12,7 +12,7 @@ import { isIngestError } from '../../../src/errors.ts';
 import { assemblePages, PAGE_SEPARATOR } from '../../../src/pipeline/assemble-pages.ts';
 import type { DocumentResult, PageResult } from '../../../src/pool/document-task.ts';
 import { characterErrorRate } from '../../support/cer.ts';
-import { FIXTURES, testDocumentPool, type TestPool } from '../../support/documents.ts';
+import { FIXTURES, testDocumentPool, webpSize, type TestPool } from '../../support/documents.ts';
 
 interface GroundTruth {
   kind: string;
@@ -62,14 +62,9 @@ function assertTextLayer(file: string, result: DocumentResult): void {
 }
 
 async function assertWebpThumbnail(thumbnail: Uint8Array | null, longSide: number): Promise<{ width: number; height: number }> {
-  assert.ok(thumbnail, 'a thumbnail');
-  const bytes = Buffer.from(thumbnail);
-  assert.equal(bytes.subarray(0, 4).toString('latin1'), 'RIFF');
-  assert.equal(bytes.subarray(8, 12).toString('latin1'), 'WEBP');
-  const meta = await sharp(bytes).metadata();
-  assert.equal(meta.format, 'webp');
-  assert.equal(Math.max(meta.width ?? 0, meta.height ?? 0), longSide);
-  return { width: meta.width ?? 0, height: meta.height ?? 0 };
+  const size = await webpSize(thumbnail);
+  assert.equal(Math.max(size.width, size.height), longSide);
+  return size;
 }
 
 async function assertPermanent(promise: Promise<unknown>, code: string): Promise<void> {
