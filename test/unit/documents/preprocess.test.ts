@@ -62,3 +62,21 @@ test('a thumbnail is never enlarged', async () => {
   const meta = await sharp(await thumbnail(sharp(small), 256)).metadata();
   assert.deepEqual([meta.width, meta.height], [100, 50]);
 });
+
+test('contrast: a faint scan (grey ink on grey paper) is stretched to black on white; a sparse clean page is left as it is', async () => {
+  const width = 1200;
+  const height = 1600;
+  const faint = Buffer.alloc(width * height, 200);
+  for (let y = 400; y < 450; y++) faint.fill(110, y * width + 100, y * width + 1100); // one "line" of grey ink
+  const ready = await prepareForOcr(sharp(faint, { raw: { width, height, channels: 1 } }), { targetDpi: 300, density: 300 });
+  const stats = await sharp(ready.png!).stats();
+  assert.ok(stats.channels[0]!.min <= 10, `ink stretched to black (min ${stats.channels[0]!.min})`);
+  assert.ok(stats.channels[0]!.max >= 245, `paper stretched to white (max ${stats.channels[0]!.max})`);
+
+  const clean = Buffer.alloc(width * height, 255);
+  for (let y = 400; y < 420; y++) clean.fill(0, y * width + 100, y * width + 700); // 0.6 % ink: the 1st percentile is paper
+  const kept = await prepareForOcr(sharp(clean, { raw: { width, height, channels: 1 } }), { targetDpi: 300, density: 300 });
+  const out = await sharp(kept.png!).extractChannel(0).raw().toBuffer();
+  assert.equal(out[410 * width + 200], 0, 'ink stays black');
+  assert.equal(out[100 * width + 200], 255, 'paper stays white');
+});
