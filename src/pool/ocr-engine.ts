@@ -9,7 +9,7 @@
  * - the image must carry its density (preprocess.ts sets it) or tesseract guesses 70 dpi.
  * The engine starts on first use; a PDF with a text layer never pays for it.
  */
-import { createWorker, OEM, type Worker as TesseractWorker } from 'tesseract.js';
+import { createWorker, OEM, PSM, type Worker as TesseractWorker } from 'tesseract.js';
 import { fileURLToPath } from 'node:url';
 import { transient } from '../errors.ts';
 import { tidyOcrText } from './ocr-text.ts';
@@ -73,7 +73,13 @@ export class OcrEngine {
         reject(transient('OCR_START_FAILED', `tesseract did not start within ${startTimeoutMs} ms (${describe(this.#lastError)}); languages ${langs.join('+')} from ${langPath}`));
       }, startTimeoutMs);
     });
-    this.#worker = Promise.race([started, deadline]).finally(() => clearTimeout(timer));
+    // Page segmentation AUTO (3), as the tesseract CLI does: tesseract.js defaults to SINGLE_BLOCK (6),
+    // which reads columns and scattered blocks of a real page as one block; AUTO was also faster here.
+    const configured = started.then(async (worker) => {
+      await worker.setParameters({ tessedit_pageseg_mode: PSM.AUTO });
+      return worker;
+    });
+    this.#worker = Promise.race([configured, deadline]).finally(() => clearTimeout(timer));
     this.#worker.catch(() => {
       this.#worker = null; // the next page tries again
       started.then((w) => w.terminate(), () => undefined);
