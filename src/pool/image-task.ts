@@ -4,10 +4,12 @@
  * A decompression bomb is refused from its header by sharp's default limitInputPixels; a
  * truncated image is read as far as it goes (with a warning) when sharp can still decode it,
  * else it is a permanent IMAGE_CORRUPT. A format sharp cannot decode (HEIC without a HEVC
- * decoder) is not corrupt: it is indexed by name only, with a warning.
+ * decoder) is not corrupt: it is indexed by name only, with a warning. BMP, which libvips cannot
+ * read, is decoded by bmp.ts first.
  */
 import exifReader from 'exif-reader';
-import sharp, { type Metadata, type SharpOptions } from 'sharp';
+import sharp, { type Metadata, type Sharp, type SharpOptions } from 'sharp';
+import { readBmp } from './bmp.ts';
 import { permanent } from '../errors.ts';
 import { StepTimer } from '../pipeline/steps.ts';
 import type { DocumentResult, DocumentTask, PageResult } from './document-task.ts';
@@ -20,22 +22,29 @@ export async function processImage(task: DocumentTask, ocr: OcrEngine, progress:
   const timer = new StepTimer();
   const warnings: string[] = [];
   let readOptions: SharpOptions = { failOn: 'error' };
+  let open = (options: SharpOptions = {}): Sharp => sharp(task.path, { ...readOptions, ...options });
   let meta: Metadata;
-  try {
-    meta = await sharp(task.path, readOptions).metadata();
-    // Decoding (not just the header) finds truncation; a quick full decode of the first page.
-    await sharp(task.path, readOptions).raw().toBuffer();
-  } catch (err) {
-    const failure = imageFailure(err, task.mime);
-    if (failure.kind !== 'truncated') throw failure.error;
-    readOptions = { failOn: 'none' };
+  if (task.mime === 'image/bmp') {
+    const bmp = await readBmp(task.path);
+    open = () => bmp.open();
+    meta = await open().metadata();
+  } else {
     try {
-      meta = await sharp(task.path, readOptions).metadata();
-      await sharp(task.path, readOptions).raw().toBuffer();
-    } catch {
-      throw failure.error;
+      meta = await open().metadata();
+      // Decoding (not just the header) finds truncation; a quick full decode of the first page.
+      await open().raw().toBuffer();
+    } catch (err) {
+      const failure = imageFailure(err, task.mime);
+      if (failure.kind !== 'truncated') throw failure.error;
+      readOptions = { failOn: 'none' };
+      try {
+        meta = await open().metadata();
+        await open().raw().toBuffer();
+      } catch {
+        throw failure.error;
+      }
+      warnings.push(`IMAGE_TRUNCATED: ${failure.reason}; read as far as the data goes`);
     }
-    warnings.push(`IMAGE_TRUNCATED: ${failure.reason}; read as far as the data goes`);
   }
   const rotated = (meta.orientation ?? 1) >= 5;
   const width = (rotated ? meta.pageHeight ?? meta.height : meta.width) ?? null;
@@ -56,7 +65,7 @@ export async function processImage(task: DocumentTask, ocr: OcrEngine, progress:
       }
       const started = performance.now();
       const ready = await timer.time('preprocess', () =>
-        prepareForOcr(sharp(task.path, { ...readOptions, page }), { targetDpi: task.ocrDpi, ...(meta.density ? { density: meta.density } : {}) }),
+        prepareForOcr(open({ page }), { targetDpi: task.ocrDpi, ...(meta.density ? { density: meta.density } : {}) }),
       );
       let result: PageResult;
       if (!ready.png) {
@@ -71,7 +80,7 @@ export async function processImage(task: DocumentTask, ocr: OcrEngine, progress:
       progress(result);
     }
   }
-  const thumb = task.thumbnailSize > 0 ? await timer.time('thumbnail', () => thumbnail(sharp(task.path, readOptions), task.thumbnailSize)) : null;
+  const thumb = task.thumbnailSize > 0 ? await timer.time('thumbnail', () => thumbnail(open(), task.thumbnailSize)) : null;
   return {
     pageCount, pages, warnings, thumbnail: thumb ? new Uint8Array(thumb) : null,
     width, height, takenAt: exifDate(meta.exif), steps: timer.steps,

@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { encode } from 'fast-bmp';
+import sharp from 'sharp';
 import { isIngestError } from '../../../src/errors.ts';
 import { assemblePages } from '../../../src/pipeline/assemble-pages.ts';
 import type { DocumentResult, PageResult } from '../../../src/pool/document-task.ts';
@@ -164,4 +166,30 @@ test('a JPEG cut right after its header is a permanent IMAGE_CORRUPT (nothing to
   const path = join(scratch, 'header-only.jpg');
   await writeFile(path, whole.subarray(0, 64));
   await assertPermanent(read(path, 'image/jpeg'), 'IMAGE_CORRUPT');
+});
+
+test('BMP (which libvips cannot read) is decoded first: OCR and a thumbnail; a forged huge header is refused before decoding', async () => {
+  const png = await sharp(FIXTURES + 'no-density.png').removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  const bmpPath = join(scratch, 'scan.bmp');
+  await writeFile(bmpPath, encode({ width: png.info.width, height: png.info.height, data: png.data, bitsPerPixel: 24, channels: 3, components: 3 }));
+  const result = await docs.pool.read('image', bmpPath, 'image/bmp', { signal: AbortSignal.timeout(60_000) });
+  assert.equal(result.pages[0]?.source, 'ocr');
+  const cer = characterErrorRate(truthText('no-density.png', 1), result.pages[0]?.text ?? '');
+  assert.ok(cer < 0.02, `CER ${cer.toFixed(4)}`);
+  assert.deepEqual([result.width, result.height], [png.info.width, png.info.height]);
+  await webpSize(result.thumbnail);
+
+  const bomb = Buffer.alloc(54);
+  bomb.write('BM', 0, 'latin1');
+  bomb.writeUInt32LE(54, 10);
+  bomb.writeUInt32LE(40, 14);
+  bomb.writeInt32LE(60_000, 18);
+  bomb.writeInt32LE(60_000, 22);
+  bomb.writeUInt16LE(1, 26);
+  bomb.writeUInt16LE(24, 28);
+  const bombPath = join(scratch, 'bomb.bmp');
+  await writeFile(bombPath, bomb);
+  const started = performance.now();
+  await assert.rejects(docs.pool.read('image', bombPath, 'image/bmp', { signal: AbortSignal.timeout(10_000) }), (err: unknown) => isIngestError(err) && err.code === 'IMAGE_TOO_LARGE' && !err.retryable);
+  assert.ok(performance.now() - started < 2_000, 'refused from the header');
 });
