@@ -1,12 +1,14 @@
 /**
  * Writes the bundled samples/ that local mode seeds on first start: Japanese and English text in
  * the encodings Japanese file servers hold, a CSV from Excel (Shift_JIS), a Word document (DOCX), an
- * unsupported file, a broken one, a born-digital PDF, a scanned PDF and a photo of a receipt. Run: `node scripts/make-samples.ts` (the output is committed).
+ * unsupported file, a broken one, born-digital PDFs (Japanese and English), a scanned PDF and a photo
+ * of a receipt. Run: `node scripts/make-samples.ts` (the output is committed).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { strToU8, zipSync } from 'fflate';
 import Encoding from 'encoding-japanese';
+import { PDFDocument, StandardFonts } from 'pdf-lib';
 
 const dir = new URL('../samples/', import.meta.url);
 mkdirSync(dir, { recursive: true });
@@ -40,6 +42,23 @@ const fixture = (name: string) => readFileSync(new URL(`../test/fixtures/documen
 write('請求書-テキスト層.pdf', fixture('born-digital-ja.pdf'));
 write('請求書-スキャン.pdf', fixture('scanned-ja.pdf'));
 write('領収書-写真.jpg', fixture('photo-exif-rotated.jpg'));
+
+// An English born-digital PDF in a standard font (nothing embedded: small, and it renders as it should).
+{
+  const doc = await PDFDocument.create();
+  doc.setCreationDate(new Date('2026-11-20T00:00:00Z'));
+  doc.setModificationDate(new Date('2026-11-20T00:00:00Z'));
+  const font = await doc.embedFont(StandardFonts.Helvetica);
+  const pages = [
+    ['Quarterly operations report', '', 'Spot capacity: the fleet ran on EC2 Spot for 97% of the quarter.', 'Interruptions: 41 notices, no message lost, median drain 6 seconds.'],
+    ['Search quality', '', 'Scanned invoices are now searchable through OCR of pages without text.', 'Born-digital documents are read from their text layer in milliseconds.'],
+  ];
+  for (const lines of pages) {
+    const page = doc.addPage([595.28, 841.89]);
+    lines.forEach((line, i) => page.drawText(line, { x: 72, y: 760 - i * 22, size: i === 0 ? 18 : 11, font }));
+  }
+  write('quarterly-report.pdf', await doc.save({ useObjectStreams: false }));
+}
 
 /** A minimal, valid DOCX: one paragraph per line (a leading \t becomes a tab), a header, one page. */
 function docx(lines: string[], header: string): Uint8Array {

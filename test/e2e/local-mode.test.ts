@@ -59,7 +59,7 @@ test('npm start in a fresh data dir processes every sample, on loopback only, an
   assert.match(lines.find((l) => l.includes('請求書-スキャン.pdf'))!, /ocr\s+\d+ chars\s+1 page\s+OCR confidence \d+/);
   assert.match(lines.find((l) => l.includes('領収書-写真.jpg'))!, /ocr\s+\d+ chars/);
   const thumbnails = await readdir(join(dataDir, 'thumbnails'));
-  assert.equal(thumbnails.filter((n) => n.endsWith('.webp')).length, 3, `a thumbnail file per PDF and image: ${thumbnails.join(' ')}`);
+  assert.equal(thumbnails.filter((n) => n.endsWith('.webp')).length, SAMPLES.filter((n) => /\.(pdf|jpg)$/.test(n)).length, `a thumbnail file per PDF and image: ${thumbnails.join(' ')}`);
 
   const addresses = listeningAddresses(daemon.child.pid!);
   if (addresses === null) t.diagnostic('`ss` is not installed: loopback-only check skipped');
@@ -75,7 +75,7 @@ test('npm start in a fresh data dir processes every sample, on loopback only, an
   assert.equal(existsSync(join(dataDir, 'local-stack.json')), false, 'and removes it on exit');
 });
 
-test('spot-ingest search finds a Japanese word and an English word in the local index', async () => {
+test('spot-ingest search finds Japanese and English words in the local index, from text files, a PDF and a scan', async () => {
   const ja = await runCli(['search', '請求金額'], localEnv());
   assert.equal(ja.code, 0, ja.stderr);
   assert.match(ja.stdout, /1\. 請求書-2026-11\.txt/);
@@ -85,6 +85,10 @@ test('spot-ingest search finds a Japanese word and an English word in the local 
   const en = await runCli(['search', 'interruptions', '--json'], localEnv());
   const hits = JSON.parse(en.stdout) as Array<{ file_name: string }>;
   assert.equal(hits[0]?.file_name, 'spot-interruptions.md');
+  const pdf = await runCli(['search', 'Scanned invoices', '--json'], localEnv());
+  assert.equal((JSON.parse(pdf.stdout) as Array<{ file_name: string }>)[0]?.file_name, 'quarterly-report.pdf', 'an English word from the PDF sample');
+  const scan = await runCli(['search', '経理部'], localEnv());
+  assert.match(scan.stdout, /請求書-スキャン\.pdf/, 'a Japanese word OCRed from the scanned sample');
   const none = await runCli(['search', 'zzzyyyxxx'], localEnv());
   assert.equal(none.code, 0);
   assert.match(none.stdout, /no documents match/);
