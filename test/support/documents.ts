@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import sharp from 'sharp';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isIngestError } from '../../src/errors.ts';
 import type { DocumentReader } from '../../src/pipeline/document-reader.ts';
 import { DocumentPool, type DocumentPoolOptions } from '../../src/pool/document-pool.ts';
 import { prepareLanguageDir } from '../../src/pool/ocr-languages.ts';
@@ -54,4 +55,14 @@ export async function webpSize(thumbnail: Uint8Array | null | undefined): Promis
   const meta = await sharp(bytes).metadata();
   assert.equal(meta.format, 'webp');
   return { width: meta.width ?? 0, height: meta.height ?? 0 };
+}
+
+/** Asserts the promise rejects with a permanent (not retryable) IngestError of this code. */
+export async function assertPermanent(promise: Promise<unknown>, code: string): Promise<void> {
+  await assert.rejects(promise, (err: unknown) => {
+    assert.ok(isIngestError(err), `an IngestError, got ${String(err)}`);
+    assert.equal(err.code, code);
+    assert.equal(err.retryable, false);
+    return true;
+  });
 }

@@ -10,11 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encode } from 'fast-bmp';
 import sharp from 'sharp';
-import { isIngestError } from '../../../src/errors.ts';
 import { assemblePages } from '../../../src/pipeline/assemble-pages.ts';
 import type { DocumentResult, PageResult } from '../../../src/pool/document-task.ts';
 import { characterErrorRate } from '../../support/cer.ts';
-import { FIXTURES, testDocumentPool, webpSize, type TestPool } from '../../support/documents.ts';
+import { assertPermanent, FIXTURES, testDocumentPool, webpSize, type TestPool } from '../../support/documents.ts';
+import { bmp } from '../../unit/pipeline/support.ts';
 
 interface GroundTruth {
   pageCount: number | null;
@@ -53,15 +53,6 @@ function assertOcrPage(t: test.TestContext, file: string, page: PageResult, boun
   assert.ok(cer < bound, `${file} page ${page.page}: CER ${cer.toFixed(4)} ≥ ${bound} (text ${JSON.stringify(page.text)})`);
   assert.ok(page.confidence !== null && page.confidence > 70, `confidence ${page.confidence}`);
   return cer;
-}
-
-async function assertPermanent(promise: Promise<unknown>, code: string): Promise<void> {
-  await assert.rejects(promise, (err: unknown) => {
-    assert.ok(isIngestError(err), `an IngestError, got ${String(err)}`);
-    assert.equal(err.code, code);
-    assert.equal(err.retryable, false);
-    return true;
-  });
 }
 
 test('photo-exif-rotated.jpg: upright 1600×1000 after EXIF orientation 6, EXIF date, OCR of the upright text', async (t) => {
@@ -179,17 +170,9 @@ test('BMP (which libvips cannot read) is decoded first: OCR and a thumbnail; a f
   assert.deepEqual([result.width, result.height], [png.info.width, png.info.height]);
   await webpSize(result.thumbnail);
 
-  const bomb = Buffer.alloc(54);
-  bomb.write('BM', 0, 'latin1');
-  bomb.writeUInt32LE(54, 10);
-  bomb.writeUInt32LE(40, 14);
-  bomb.writeInt32LE(60_000, 18);
-  bomb.writeInt32LE(60_000, 22);
-  bomb.writeUInt16LE(1, 26);
-  bomb.writeUInt16LE(24, 28);
   const bombPath = join(scratch, 'bomb.bmp');
-  await writeFile(bombPath, bomb);
+  await writeFile(bombPath, bmp(60_000, 60_000));
   const started = performance.now();
-  await assert.rejects(docs.pool.read('image', bombPath, 'image/bmp', { signal: AbortSignal.timeout(10_000) }), (err: unknown) => isIngestError(err) && err.code === 'IMAGE_TOO_LARGE' && !err.retryable);
+  await assertPermanent(docs.pool.read('image', bombPath, 'image/bmp', { signal: AbortSignal.timeout(10_000) }), 'IMAGE_TOO_LARGE');
   assert.ok(performance.now() - started < 2_000, 'refused from the header');
 });

@@ -8,11 +8,10 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
-import { isIngestError } from '../../../src/errors.ts';
 import { assemblePages, PAGE_SEPARATOR } from '../../../src/pipeline/assemble-pages.ts';
 import type { DocumentResult, PageResult } from '../../../src/pool/document-task.ts';
 import { characterErrorRate } from '../../support/cer.ts';
-import { FIXTURES, testDocumentPool, webpSize, type TestPool } from '../../support/documents.ts';
+import { assertPermanent, FIXTURES, testDocumentPool, webpSize, type TestPool } from '../../support/documents.ts';
 
 interface GroundTruth {
   kind: string;
@@ -65,15 +64,6 @@ async function assertWebpThumbnail(thumbnail: Uint8Array | null, longSide: numbe
   const size = await webpSize(thumbnail);
   assert.equal(Math.max(size.width, size.height), longSide);
   return size;
-}
-
-async function assertPermanent(promise: Promise<unknown>, code: string): Promise<void> {
-  await assert.rejects(promise, (err: unknown) => {
-    assert.ok(isIngestError(err), `an IngestError, got ${String(err)}`);
-    assert.equal(err.code, code);
-    assert.equal(err.retryable, false);
-    return true;
-  });
 }
 
 test('born-digital-ja.pdf: the text layer of both pages, no OCR, an A4 portrait WebP thumbnail', async () => {

@@ -62,15 +62,15 @@ export function pdf(): Uint8Array {
   return concat('%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n');
 }
 
-/** A BMP header for a 1×1 24-bit image. */
-export function bmp(): Uint8Array {
+/** A BMP header for a 24-bit image (1×1 by default; a huge size makes a header-only bomb). */
+export function bmp(width = 1, height = 1): Uint8Array {
   const b = Buffer.alloc(58);
   b.write('BM', 0, 'latin1');
   b.writeUInt32LE(58, 2);
   b.writeUInt32LE(54, 10);
   b.writeUInt32LE(40, 14);
-  b.writeInt32LE(1, 18);
-  b.writeInt32LE(1, 22);
+  b.writeInt32LE(width, 18);
+  b.writeInt32LE(height, 22);
   b.writeUInt16LE(1, 26);
   b.writeUInt16LE(24, 28);
   b.writeUInt32LE(4, 34);
