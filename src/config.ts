@@ -72,6 +72,15 @@ const schema = z.object({
   INGEST_THUMBNAIL_SIZE: int(0, 4096).optional(),
   INGEST_CHECKPOINT_BUCKET: optionalString,
   INGEST_CHECKPOINT_PREFIX: optionalString,
+  INGEST_ASG_NAME: optionalString.pipe(z.string().max(255, 'must be an Auto Scaling group name (at most 255 characters)').optional()),
+  INGEST_LIFECYCLE_HOOK_NAME: optionalString.pipe(
+    z.string().regex(/^[A-Za-z0-9_/-]{1,255}$/, 'must be a lifecycle hook name (1-255 of A-Z a-z 0-9 - _ /)').optional(),
+  ),
+  INGEST_LIFECYCLE_HEARTBEAT_SECONDS: int(0, 7200).optional(),
+  INGEST_SCALE_IN_PROTECTION: optionalString.pipe(z.enum(['on', 'off']).optional()),
+  INGEST_SCALE_IN_IDLE_SECONDS: int(0, 3600).optional(),
+  INGEST_EMF: optionalString.pipe(z.enum(['on', 'off']).optional()),
+  INGEST_EMF_INTERVAL_SECONDS: int(1, 3600).optional(),
   LOG_LEVEL: optionalString.pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional()),
 });
 
@@ -120,10 +129,23 @@ export interface Config {
   dataDir: string;
   /** How long SIGTERM waits for in-flight work before releasing it (keep below systemd's TimeoutStopSec). */
   shutdownGraceSeconds: number;
-  /** Lease owner identity; the EC2 instance id when known, else host name. */
+  /** Lease owner identity (INGEST_INSTANCE_ID); unset ⇒ the EC2 instance id from IMDS, else the host name. */
   instanceId: string | undefined;
   /** First retry delay; later ones double, with jitter, up to 15 minutes. */
   retryBaseSeconds: number;
+  /** The instance's Auto Scaling group; undefined ⇒ the IMDS tag aws:autoscaling:groupName. */
+  asgName: string | undefined;
+  /** Termination lifecycle hook completed (CONTINUE) after the drain; undefined ⇒ off. */
+  lifecycleHookName: string | undefined;
+  /** RecordLifecycleActionHeartbeat this often while a termination drain runs; 0 = never. */
+  lifecycleHeartbeatSeconds: number;
+  /** SetInstanceProtection true while work is in flight, false when idle. */
+  scaleInProtection: boolean;
+  /** Idle this long before scale-in protection is taken off. */
+  scaleInIdleSeconds: number;
+  /** CloudWatch embedded-metric-format lines (Backlog, InFlight) on stdout. */
+  emf: boolean;
+  emfIntervalSeconds: number;
   logLevel: string;
 }
 
@@ -176,6 +198,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownGraceSeconds: e.INGEST_SHUTDOWN_GRACE_SECONDS ?? 90,
     instanceId: e.INGEST_INSTANCE_ID,
     retryBaseSeconds: e.INGEST_RETRY_BASE_SECONDS ?? 10,
+    asgName: e.INGEST_ASG_NAME,
+    lifecycleHookName: e.INGEST_LIFECYCLE_HOOK_NAME,
+    lifecycleHeartbeatSeconds: e.INGEST_LIFECYCLE_HEARTBEAT_SECONDS ?? 0,
+    scaleInProtection: e.INGEST_SCALE_IN_PROTECTION === 'on',
+    scaleInIdleSeconds: e.INGEST_SCALE_IN_IDLE_SECONDS ?? 30,
+    emf: e.INGEST_EMF === 'on',
+    emfIntervalSeconds: e.INGEST_EMF_INTERVAL_SECONDS ?? 60,
     // local mode prints a progress line per file; its JSON log (on stderr) keeps to warnings
     logLevel: e.LOG_LEVEL ?? (localMode ? 'warn' : 'info'),
   };

@@ -5,6 +5,9 @@
  * exit 0. A second signal releases all in-flight work immediately. The IMDS watcher (INGEST_IMDS)
  * starts the same drain on a spot interruption notice (deadline: notice time − safety margin), a
  * rebalance recommendation (no deadline; INGEST_REBALANCE) or the ASG lifecycle state Terminated.
+ * With IMDS the lease owner is the instance id (unless INGEST_INSTANCE_ID); the Auto Scaling side
+ * (src/spot/asg/: scale-in protection while busy, the termination lifecycle action completed after
+ * the drain) and the EMF backlog metrics (INGEST_EMF) are optional.
  */
 import { hostname } from 'node:os';
 import { createAwsRuntime } from './adapters/aws/runtime.ts';
@@ -12,15 +15,19 @@ import type { Config } from './config.ts';
 import { Acknowledger } from './consumer/acknowledger.ts';
 import { Consumer } from './consumer/consumer.ts';
 import { p90Remaining } from './consumer/finish-predictor.ts';
+import { queueNameOf, readQueueDepth } from './consumer/queue-depth.ts';
 import { startHttpServer, type RunningHttpServer } from './http/server.ts';
 import { createLocalRuntime } from './local/runtime.ts';
+import { backlogRecord, EmfPublisher } from './observability/emf.ts';
 import type { Logger } from './observability/logger.ts';
 import { Metrics } from './observability/metrics.ts';
 import { createMessageProcessor } from './pipeline/process-message.ts';
 import { createDocumentReader } from './pool/create-document-reader.ts';
 import { TempFiles } from './pipeline/temp-files.ts';
 import type { Runtime } from './runtime.ts';
+import { createAsgFeatures, type AsgFeatures } from './spot/asg/create-asg.ts';
 import { createSpotWatcher, effectiveImdsMode } from './spot/create-watcher.ts';
+import { InstanceIdentity } from './spot/instance-identity.ts';
 import type { SpotWatcher } from './spot/watcher.ts';
 
 export async function runDaemon(config: Config, logger: Logger): Promise<number> {
@@ -38,8 +45,20 @@ export async function runDaemon(config: Config, logger: Logger): Promise<number>
   }
   let http: RunningHttpServer | undefined;
   let watcher: SpotWatcher | undefined;
+  let asg: AsgFeatures | undefined;
+  let emf: EmfPublisher | undefined;
   let onSignal: ((signal: NodeJS.Signals) => void) | undefined;
   try {
+    // before the consumer: the instance id (IMDS) is the lease owner
+    watcher = await createSpotWatcher({ mode: effectiveImdsMode(config), logger, ...(config.imdsEndpoint ? { endpoint: config.imdsEndpoint } : {}) });
+    const identity = new InstanceIdentity({ imds: watcher?.imds, asgName: config.asgName, configuredInstanceId: config.instanceId });
+    let owner = config.instanceId ?? (await identity.instanceId());
+    if (owner === undefined) {
+      if (watcher) logger.warn('instance id not read from IMDS: the lease owner is the host name');
+      owner = hostname();
+    }
+    asg = await createAsgFeatures({ config, identity, imds: watcher?.imds, logger });
+    const protection = asg?.protection;
     const consumer = new Consumer({
       sqs: runtime.sqs,
       queueUrl: runtime.queueUrl,
@@ -50,12 +69,13 @@ export async function runDaemon(config: Config, logger: Logger): Promise<number>
       logger,
       metrics,
       ...(runtime.settled ? { onSettled: runtime.settled } : {}),
+      ...(protection ? { onInFlightChange: (n: number) => protection.update(n) } : {}),
       process: createMessageProcessor({
         state: runtime.state,
         index: runtime.index,
         storage: runtime.storage,
         temp,
-        owner: config.instanceId ?? hostname(),
+        owner,
         leaseSeconds: config.visibilityTimeoutSeconds,
         maxFileBytes: config.maxFileBytes,
         documents,
@@ -113,7 +133,6 @@ export async function runDaemon(config: Config, logger: Logger): Promise<number>
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
 
-    watcher = await createSpotWatcher({ mode: effectiveImdsMode(config), logger, ...(config.imdsEndpoint ? { endpoint: config.imdsEndpoint } : {}) });
     watcher
       ?.on('interruption', ({ action, time }) => {
         startDrain('spot interruption', time.getTime() - config.spotSafetyMarginSeconds * 1000, { action, noticeTime: time.toISOString(), safetyMarginSeconds: config.spotSafetyMarginSeconds });
@@ -123,21 +142,39 @@ export async function runDaemon(config: Config, logger: Logger): Promise<number>
         else startDrain('rebalance recommendation', Number.POSITIVE_INFINITY, { noticeTime: noticeTime.toISOString() });
       })
       .on('lifecycle', ({ state }) => {
+        asg?.observeLifecycle(state);
         if (state === 'Terminated') startDrain('lifecycle Terminated', Date.now() + config.shutdownGraceSeconds * 1000, { graceSeconds: config.shutdownGraceSeconds });
       })
       .start();
 
     consumer.start();
+    if (config.emf) {
+      emf = new EmfPublisher({
+        intervalMs: config.emfIntervalSeconds * 1000,
+        logger,
+        collect: async (signal) => {
+          const depth = await readQueueDepth(runtime.sqs, runtime.queueUrl, signal);
+          const [groupName, instanceId] = [await identity.asgName(signal), await identity.instanceId(signal)];
+          return backlogRecord({ groupName, queueName: queueNameOf(runtime.queueUrl), backlog: depth.visible, inFlight: consumer.inFlight, instanceId });
+        },
+      }).start();
+    }
     logger.info(
-      { mode: runtime.mode, queueUrl: runtime.queueUrl, dlqUrl: runtime.dlqUrl, concurrency: config.concurrency, index: config.openSearchIndex, table: config.stateTable, imds: watcher !== undefined },
+      {
+        mode: runtime.mode, queueUrl: runtime.queueUrl, dlqUrl: runtime.dlqUrl, concurrency: config.concurrency, index: config.openSearchIndex,
+        table: config.stateTable, imds: watcher !== undefined, leaseOwner: owner, emf: emf !== undefined,
+      },
       'consuming',
     );
     await runtime.started?.();
     // a finite deadline also releases at once what is not expected to finish before it
     await consumer.drain(await stopped, { predict: p90Remaining });
     logger.info('drained: every received message is done or back on the queue');
+    await asg?.afterDrain();
     return 0;
   } finally {
+    await emf?.stop();
+    await asg?.close();
     await watcher?.stop();
     await http?.close();
     await documents.close();

@@ -24,6 +24,8 @@ export interface ConsumerOptions {
   backoff?: BackoffPolicy;
   /** Told of every settled message (a listener's throw is logged, never fatal). */
   onSettled?: (message: QueueMessage, outcome: MessageOutcome, result: JobResult) => void;
+  /** Told the number of jobs in flight whenever one starts or ends (a listener's throw is logged). */
+  onInFlightChange?: (inFlight: number) => void;
 }
 
 /** The reason a job's signal carries when the daemon gives its message back to the queue. */
@@ -189,6 +191,7 @@ export class Consumer {
     this.#jobs.set(message.messageId, controller);
     this.#startedAt.set(message.messageId, Date.now());
     metrics.inFlight.inc();
+    this.#inFlightChanged(log);
     const renewals = new Set<() => Promise<void>>();
     const heartbeat = new Heartbeat({
       intervalMs: (visibilityTimeoutSeconds * 1000) / 3,
@@ -232,10 +235,19 @@ export class Consumer {
       if (this.#durations.length > 200) this.#durations.shift();
     }
     metrics.inFlight.dec();
+    this.#inFlightChanged(log);
     // The slot is free as soon as the work is: the delete is batched and may wait a few ms for
     // company, and a slot held through that wait would idle (drain() waits for these).
     const settling = this.#settle(message, result, log).finally(() => this.#settling.delete(settling));
     this.#settling.add(settling);
+  }
+
+  #inFlightChanged(log: Logger): void {
+    try {
+      this.#o.onInFlightChange?.(this.#jobs.size);
+    } catch (err) {
+      log.warn({ err }, 'an onInFlightChange listener failed');
+    }
   }
 
   async #giveBack(message: QueueMessage): Promise<void> {

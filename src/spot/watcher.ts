@@ -59,6 +59,11 @@ export class SpotWatcher {
     return this.#failures;
   }
 
+  /** The IMDS client it polls with (for other reads with the same token). */
+  get imds(): Pick<ImdsClient, 'get'> {
+    return this.#o.imds;
+  }
+
   /** A poll is scheduled (a timer is armed): false after stop(). */
   get scheduled(): boolean {
     return this.#timer !== undefined;

@@ -3,7 +3,10 @@
  * IMDSv2 only (PUT /latest/api/token needs X-aws-ec2-metadata-token-ttl-seconds 1..21600; a GET
  * without a valid X-aws-ec2-metadata-token is 401), spot/instance-action 404 until interrupt(),
  * then {"action":"terminate","time":"<ISO>"}; events/recommendations/rebalance 404 until
- * rebalance(); autoscaling/target-lifecycle-state answering the state set by the test.
+ * rebalance(); autoscaling/target-lifecycle-state answering the state set by the test;
+ * instance-id (default i-0123456789abcdef0, settable); tags/instance/<key> for the tags set by the
+ * test (404 for any other key, and for all of them while none is set — what EC2 answers when
+ * instance tags in metadata are off).
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -25,6 +28,10 @@ export interface ImdsSimulator {
   rebalance(): Date;
   /** The target lifecycle state (default InService); null ⇒ 404 (not in an Auto Scaling group). */
   setLifecycle(state: string | null): void;
+  /** What /latest/meta-data/instance-id answers (default i-0123456789abcdef0). */
+  setInstanceId(id: string): void;
+  /** An instance tag in metadata (tags/instance/<key>); null removes it. */
+  setTag(key: string, value: string | null): void;
   /** Answer the next n requests (any path; or those `match` picks) with this status. */
   failNext(n: number, status: number, match?: (path: string, method: string) => boolean): void;
   /** Hold every answer this long (0 = off): for timeouts. */
@@ -50,6 +57,8 @@ export async function startImdsSimulator(): Promise<ImdsSimulator> {
   let failures: { left: number; status: number; match: ((path: string, method: string) => boolean) | undefined } | undefined;
   let delayMs = 0;
   let issued = 0;
+  let instanceId = 'i-0123456789abcdef0';
+  const tags = new Map<string, string>();
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const method = req.method ?? 'GET';
@@ -85,9 +94,15 @@ export async function startImdsSimulator(): Promise<ImdsSimulator> {
       case '/latest/meta-data/autoscaling/target-lifecycle-state':
         return lifecycle === null ? send(404) : send(200, lifecycle);
       case '/latest/meta-data/instance-id':
-        return send(200, 'i-0123456789abcdef0');
-      default:
-        return send(404);
+        return send(200, instanceId);
+      case '/latest/meta-data/tags/instance':
+      case '/latest/meta-data/tags/instance/':
+        return tags.size === 0 ? send(404) : send(200, [...tags.keys()].join('\n'));
+      default: {
+        const prefix = '/latest/meta-data/tags/instance/';
+        const value = path.startsWith(prefix) ? tags.get(decodeURIComponent(path.slice(prefix.length))) : undefined;
+        return value === undefined ? send(404) : send(200, value);
+      }
     }
   };
 
@@ -118,6 +133,13 @@ export async function startImdsSimulator(): Promise<ImdsSimulator> {
     },
     setLifecycle(state) {
       lifecycle = state;
+    },
+    setInstanceId(id) {
+      instanceId = id;
+    },
+    setTag(key, value) {
+      if (value === null) tags.delete(key);
+      else tags.set(key, value);
     },
     failNext(n, status, match) {
       failures = { left: n, status, match };

@@ -1,3 +1,4 @@
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -18,7 +19,7 @@ export interface AwsClients {
   destroy(): void;
 }
 
-function endpointFor(service: 'SQS' | 'S3' | 'DYNAMODB', env: NodeJS.ProcessEnv): string | undefined {
+function endpointFor(service: 'SQS' | 'S3' | 'DYNAMODB' | 'AUTO_SCALING', env: NodeJS.ProcessEnv): string | undefined {
   const value = env[`AWS_ENDPOINT_URL_${service}`] ?? env.AWS_ENDPOINT_URL;
   return value === undefined || value === '' ? undefined : value;
 }
@@ -71,4 +72,19 @@ export function createAwsClients(env: NodeJS.ProcessEnv = process.env, overrides
       dynamodb.destroy();
     },
   };
+}
+
+/**
+ * The Auto Scaling client (lifecycle actions, scale-in protection): few, small calls, so a short
+ * socket timeout; the endpoint from AWS_ENDPOINT_URL_AUTO_SCALING (the SDK's own name for this
+ * service, serviceId "Auto Scaling") or AWS_ENDPOINT_URL.
+ */
+export function createAutoScalingClient(env: NodeJS.ProcessEnv = process.env, overrides: ClientOverrides = {}): AutoScalingClient {
+  const endpoint = endpointFor('AUTO_SCALING', env);
+  return new AutoScalingClient({
+    ...(overrides.credentials ? { credentials: overrides.credentials } : {}),
+    ...(overrides.region ? { region: overrides.region } : {}),
+    requestHandler: handler(10_000),
+    ...(endpoint ? { endpoint } : {}),
+  });
 }

@@ -45,6 +45,13 @@ for (const [name, value] of [
   ['INGEST_REBALANCE', 'panic'],
   ['LOG_LEVEL', 'loud'],
   ['INGEST_OPENSEARCH_INDEX', 'Upper'],
+  ['INGEST_SCALE_IN_PROTECTION', 'yes'],
+  ['INGEST_SCALE_IN_IDLE_SECONDS', '-1'],
+  ['INGEST_EMF', 'true'],
+  ['INGEST_EMF_INTERVAL_SECONDS', '0'],
+  ['INGEST_LIFECYCLE_HOOK_NAME', 'has spaces'],
+  ['INGEST_LIFECYCLE_HEARTBEAT_SECONDS', 'often'],
+  ['INGEST_ASG_NAME', 'x'.repeat(256)],
 ] as const) {
   test(`a bad ${name}=${value} is a ConfigError naming the variable`, () => {
     assert.throws(() => loadConfig({ [name]: value }), (err: unknown) => {
@@ -59,4 +66,26 @@ for (const [name, value] of [
 test('queue mode requires the state table and OpenSearch', () => {
   const c = loadConfig({ INGEST_QUEUE_URL: 'http://127.0.0.1:1/000/q' });
   assert.throws(() => requireForQueueMode(c), /INGEST_STATE_TABLE[\s\S]*INGEST_OPENSEARCH_URL/);
+});
+
+test('Auto Scaling and EMF: off by default; the variables when set', () => {
+  const d = loadConfig({});
+  assert.equal(d.asgName, undefined);
+  assert.equal(d.lifecycleHookName, undefined);
+  assert.equal(d.lifecycleHeartbeatSeconds, 0);
+  assert.equal(d.scaleInProtection, false);
+  assert.equal(d.scaleInIdleSeconds, 30);
+  assert.equal(d.emf, false);
+  assert.equal(d.emfIntervalSeconds, 60);
+  const c = loadConfig({
+    INGEST_ASG_NAME: 'spot-ingest', INGEST_LIFECYCLE_HOOK_NAME: 'spot-ingest-drain', INGEST_LIFECYCLE_HEARTBEAT_SECONDS: '45',
+    INGEST_SCALE_IN_PROTECTION: 'on', INGEST_SCALE_IN_IDLE_SECONDS: '5', INGEST_EMF: 'on', INGEST_EMF_INTERVAL_SECONDS: '10',
+  });
+  assert.equal(c.asgName, 'spot-ingest');
+  assert.equal(c.lifecycleHookName, 'spot-ingest-drain');
+  assert.equal(c.lifecycleHeartbeatSeconds, 45);
+  assert.equal(c.scaleInProtection, true);
+  assert.equal(c.scaleInIdleSeconds, 5);
+  assert.equal(c.emf, true);
+  assert.equal(c.emfIntervalSeconds, 10);
 });

@@ -251,7 +251,7 @@ test('iam policy: grants what the daemon calls, on the placeholders it documents
   expect('foundation-model/amazon.titan-embed-text-v2:0', ['bedrock:InvokeModel']);
   expect('foundation-model/amazon.titan-embed-image-v1', ['bedrock:InvokeModel']);
   expect('${OpenSearchDomainArn}', ['es:ESHttpGet', 'es:ESHttpPost', 'es:ESHttpPut', 'es:ESHttpHead', 'es:ESHttpDelete']);
-  expect(':autoScalingGroup:', ['autoscaling:CompleteLifecycleAction', 'autoscaling:SetInstanceProtection']);
+  expect(':autoScalingGroup:', ['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat', 'autoscaling:SetInstanceProtection']);
   const asg = policy.Statement.find((s) => list(s.Action).includes('autoscaling:CompleteLifecycleAction'));
   assert.ok(asg?.Condition, 'autoscaling actions are conditioned');
   const text = JSON.stringify(policy);
