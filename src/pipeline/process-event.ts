@@ -55,7 +55,7 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
  * Returns the event's outcome; throws a classified IngestError for retry / dead-letter, after
  * recording it in the state record (FAILED) or dropping the claim (so a retry can take it at once).
  */
-export async function processEvent(event: FileEvent, deps: PipelineDeps, ctx: JobContext, owner: string): Promise<EventSummary> {
+export async function processEvent(event: FileEvent, deps: PipelineDeps, ctx: JobContext, owner: string, receiveCount = 1): Promise<EventSummary> {
   const { state, index, temp, metrics } = deps;
   const pk = `${event.bucket}/${event.key}`;
   const log = ctx.log.child({ bucket: event.bucket, key: event.key, event: event.kind });
@@ -126,7 +126,8 @@ export async function processEvent(event: FileEvent, deps: PipelineDeps, ctx: Jo
     const type = await timer.time('detect', () => detectType(path!, { fileName: event.key, ...(event.mimeType ? { declaredMime: event.mimeType } : {}) }));
     const id = documentId(event.bucket, event.key);
     if (deps.checkpoints && (type.category === 'pdf' || type.category === 'image')) {
-      const resumed = await timer.time('checkpoint', () => deps.checkpoints!.load(id, file.sha256, { signal: ctx.signal }));
+      // only a redelivered message can have an earlier attempt's pages: no lookup on first delivery
+      const resumed = receiveCount > 1 ? await timer.time('checkpoint', () => deps.checkpoints!.load(id, file.sha256, { signal: ctx.signal })) : [];
       if (resumed.length > 0) log.info({ pages: resumed.length }, 'resuming from a checkpoint');
       checkpoint = new JobCheckpoint({ port: deps.checkpoints, documentId: id, sha256: file.sha256, resumed, log });
     }

@@ -34,7 +34,7 @@ export function createMessageProcessor(deps: PipelineDeps): MessageProcessor {
         break;
       }
       try {
-        events.push(await processEvent(event, deps, ctx, owner));
+        events.push(await processEvent(event, deps, ctx, owner, message.receiveCount));
       } catch (err) {
         const error = ctx.signal.aborted ? classifyError(ctx.signal.reason) : classifyError(err);
         events.push({ key: event.key, kind: event.kind, outcome: error.retryable ? 'retry' : 'dead-letter', code: error.code });
