@@ -11,30 +11,20 @@
  * the same pages on every run.
  */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { createCanvas, GlobalFonts } from '@napi-rs/canvas';
 import fontkit from '@pdf-lib/fontkit';
 import { concatTransformationMatrix, drawObject, PDFDocument, popGraphicsState, pushGraphicsState, type PDFFont } from 'pdf-lib';
 import sharp from 'sharp';
 import { seededRandom } from './stats.ts';
+import { fontPath, renderText, type Grey } from '../../test/fixtures/documents/render.ts';
 
-const fontPath = createRequire(import.meta.url).resolve('@expo-google-fonts/noto-sans-jp/400Regular/NotoSansJP_400Regular.ttf');
 let fontBytes: Buffer | undefined;
-let registered = false;
 
 export const A4_POINTS = { width: 595.28, height: 841.89 };
 export const A4_300DPI = { width: 2480, height: 3508 };
 export const SCAN_DPI = 300;
-const FONT_PX = 50; // 12 pt at 300 dpi
-const LINE_PX = Math.round(FONT_PX * 1.8);
 const MARGIN_PX = 236; // 20 mm at 300 dpi
 
-export interface Grey {
-  width: number;
-  height: number;
-  /** One byte per pixel, 0 = black, 255 = white. */
-  data: Uint8Array;
-}
+export type { Grey };
 
 // ---------------------------------------------------------------- text
 
@@ -104,27 +94,7 @@ export function pageLines(seed: number, index: number, lines: number): string[] 
 
 /** Renders `lines` black on white at 300-dpi scale (A4 by default). Throws when they do not fit. */
 export function renderScan(lines: readonly string[], size: { width: number; height: number } = A4_300DPI): Grey {
-  if (!registered) {
-    GlobalFonts.registerFromPath(fontPath, 'NotoSansJP');
-    registered = true;
-  }
-  const { width, height } = size;
-  const canvas = createCanvas(width, height);
-  const ctx = canvas.getContext('2d');
-  ctx.fillStyle = '#ffffff';
-  ctx.fillRect(0, 0, width, height);
-  ctx.fillStyle = '#000000';
-  ctx.font = `${FONT_PX}px NotoSansJP`;
-  ctx.textBaseline = 'alphabetic';
-  lines.forEach((line, i) => {
-    if (MARGIN_PX + ctx.measureText(line).width > width - MARGIN_PX / 2) throw new Error(`line too wide for ${width}px: ${line}`);
-    ctx.fillText(line, MARGIN_PX, MARGIN_PX + FONT_PX + i * LINE_PX);
-  });
-  if (MARGIN_PX + FONT_PX + lines.length * LINE_PX > height) throw new Error(`${lines.length} lines do not fit in ${height}px`);
-  const rgba = ctx.getImageData(0, 0, width, height).data;
-  const data = new Uint8Array(width * height);
-  for (let i = 0; i < data.length; i++) data[i] = rgba[i * 4] ?? 255; // black on white: R = G = B
-  return { width, height, data };
+  return renderText(lines, size.width, size.height, { left: MARGIN_PX, top: MARGIN_PX });
 }
 
 /** 8-bit greyscale PNG with its density (pHYs) set. */
