@@ -1,0 +1,222 @@
+/**
+ * A real OpenSearchIndex, built by createOpenSearchIndex with INGEST_OPENSEARCH_SIGV4=es, against a
+ * local server that verifies every request's SigV4 signature the way Amazon OpenSearch Service
+ * does (re-signing what it received with SignatureV4 and the caller's secret) and answers 403
+ * like AWS when it does not match.
+ */
+import test, { after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Hash } from '@smithy/hash-node';
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { AwsCredentialIdentity, HttpRequest, QueryParameterBag } from '@smithy/types';
+import { createOpenSearchIndex } from '../../../src/adapters/index/create-opensearch.ts';
+import type { OpenSearchIndex } from '../../../src/adapters/index/opensearch.ts';
+import { ingestError, makeDoc } from './fixtures.ts';
+
+const KNOWN: Record<string, AwsCredentialIdentity> = {
+  AKIDSTATIC: { accessKeyId: 'AKIDSTATIC', secretAccessKey: 'static/secret+key' },
+  ASIATEMP: { accessKeyId: 'ASIATEMP', secretAccessKey: 'temp-secret', sessionToken: 'the-session-token' },
+};
+const AUTH = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, SignedHeaders=([a-z0-9;-]+), Signature=[0-9a-f]{64}$/;
+
+interface Seen {
+  method: string;
+  path: string;
+  verified: boolean;
+  why?: string;
+  signedHeaders: string[];
+}
+
+let server: Server;
+let url: string;
+const seen: Seen[] = [];
+const bulkBodies: string[] = [];
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Recomputes the signature from what arrived; undefined when it verifies, else the reason. */
+async function verify(req: IncomingMessage, body: Buffer): Promise<{ why?: string; signedHeaders: string[] }> {
+  const m = AUTH.exec(req.headers.authorization ?? '');
+  if (!m) return { why: 'missing or malformed Authorization', signedHeaders: [] };
+  const [, keyId, , region, service, signedList] = m as unknown as [string, string, string, string, string, string];
+  const signedHeaders = signedList.split(';');
+  const creds = KNOWN[keyId];
+  if (!creds) return { why: `unknown access key ${keyId}`, signedHeaders };
+  for (const required of ['host', 'x-amz-date', 'x-amz-content-sha256']) {
+    if (!signedHeaders.includes(required)) return { why: `${required} is not signed`, signedHeaders };
+  }
+  if (creds.sessionToken !== undefined && req.headers['x-amz-security-token'] !== creds.sessionToken) {
+    return { why: 'x-amz-security-token missing or wrong', signedHeaders };
+  }
+  if (req.headers['x-amz-content-sha256'] !== createHash('sha256').update(body).digest('hex')) {
+    return { why: 'x-amz-content-sha256 does not match the body', signedHeaders };
+  }
+  const amzDate = String(req.headers['x-amz-date']);
+  const signingDate = new Date(amzDate.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'));
+  if (Number.isNaN(signingDate.getTime()) || Math.abs(Date.now() - signingDate.getTime()) > 5 * 60_000) {
+    return { why: 'x-amz-date missing or out of range', signedHeaders };
+  }
+  const target = new URL(req.url ?? '/', 'http://placeholder');
+  const query: QueryParameterBag = {};
+  for (const [k, v] of target.searchParams) query[k] = v;
+  const headers: Record<string, string> = {};
+  for (const name of signedHeaders) headers[name] = String(req.headers[name] ?? '');
+  const request: HttpRequest = {
+    method: req.method ?? 'GET',
+    protocol: 'http:',
+    hostname: String(req.headers.host),
+    path: target.pathname, // as received: SignatureV4 URI-encodes it once more, as AWS does
+    query,
+    headers,
+    body,
+  };
+  const signer = new SignatureV4({ service, region, credentials: creds, sha256: Hash.bind(null, 'sha256') });
+  const expected = await signer.sign(request, { signingDate });
+  if (expected.headers.authorization !== req.headers.authorization) {
+    return { why: 'The request signature we calculated does not match the signature you provided.', signedHeaders };
+  }
+  return { signedHeaders };
+}
+
+before(async () => {
+  server = createServer((req, res) => {
+    void (async () => {
+      const body = await readBody(req);
+      const path = new URL(req.url ?? '/', 'http://placeholder').pathname;
+      const { why, signedHeaders } = await verify(req, body);
+      seen.push({ method: req.method ?? '', path, verified: why === undefined, signedHeaders, ...(why ? { why } : {}) });
+      const json = (status: number, value: unknown) => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(req.method === 'HEAD' ? undefined : JSON.stringify(value));
+      };
+      if (why !== undefined) return json(403, { message: why });
+      if (req.method === 'HEAD' && path === '/files') return json(200, {});
+      if (req.method === 'GET' && path === '/files/_mapping') {
+        return json(200, { files: { mappings: { properties: { content: { type: 'text' }, text_embedding: { type: 'knn_vector', dimension: 1024 } } } } });
+      }
+      if (req.method === 'POST' && path === '/_bulk') {
+        bulkBodies.push(body.toString('utf8'));
+        const lines = body.toString('utf8').split('\n').filter((l) => l !== '');
+        const items: unknown[] = [];
+        for (let i = 0; i < lines.length; i++) {
+          const action = JSON.parse(lines[i]!) as Record<string, { _index: string; _id: string }>;
+          const [op, meta] = Object.entries(action)[0]!;
+          if (op !== 'delete') i += 1; // skip the source line
+          items.push({ [op]: { _index: meta._index, _id: meta._id, result: op === 'delete' ? 'deleted' : 'created', status: op === 'delete' ? 200 : 201 } });
+        }
+        return json(200, { took: 1, errors: false, items });
+      }
+      return json(404, { error: { type: 'index_not_found_exception', reason: `no such index [${path}]` }, status: 404 });
+    })().catch((err: unknown) => {
+      res.writeHead(500);
+      res.end(String(err));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+after(async () => {
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+const env = { INGEST_OPENSEARCH_SIGV4: 'es', AWS_REGION: 'us-east-1' };
+
+function index(credentials: () => Promise<AwsCredentialIdentity>, fetchImpl?: typeof fetch): OpenSearchIndex {
+  return createOpenSearchIndex(
+    { openSearchUrl: url, openSearchIndex: 'files' },
+    { env, credentials, requestTimeoutMs: 5_000, ...(fetchImpl ? { fetch: fetchImpl } : {}) },
+  );
+}
+
+test('describeIndex (HEAD + GET _mapping) and upsert/delete through _bulk succeed, every request verified', async (t) => {
+  const os = index(async () => KNOWN.AKIDSTATIC!);
+  t.after(() => os.close());
+  const start = seen.length;
+  assert.deepEqual(await os.describeIndex(), { exists: true, dims: { text: 1024, image: null } });
+  const doc = makeDoc('docs/見積書 2026.pdf');
+  await Promise.all([os.upsert(doc), os.delete(makeDoc('docs/old.txt').id)]);
+  const mine = seen.slice(start);
+  assert.deepEqual(
+    mine.map((s) => `${s.method} ${s.path} ${s.verified ? 'ok' : s.why}`),
+    ['HEAD /files ok', 'GET /files/_mapping ok', 'POST /_bulk ok'],
+  );
+  assert.deepEqual(mine[2]!.signedHeaders, ['accept', 'content-type', 'host', 'x-amz-content-sha256', 'x-amz-date']);
+  assert.ok(bulkBodies.at(-1)!.includes('見積書'), 'the non-ASCII body went through as signed');
+});
+
+test('temporary credentials: the session token is sent, signed and accepted', async (t) => {
+  const os = index(async () => KNOWN.ASIATEMP!);
+  t.after(() => os.close());
+  const start = seen.length;
+  await os.upsert(makeDoc('docs/a.txt'));
+  assert.equal(seen.slice(start).every((s) => s.verified && s.signedHeaders.includes('x-amz-security-token')), true);
+});
+
+test('a wrong secret is refused with 403 → retryable INDEX_AUTH', async (t) => {
+  const os = index(async () => ({ accessKeyId: 'AKIDSTATIC', secretAccessKey: 'not-the-secret' }));
+  t.after(() => os.close());
+  await assert.rejects(os.describeIndex(), ingestError('INDEX_AUTH', true, 'answered 403'));
+  await assert.rejects(os.upsert(makeDoc('docs/b.txt')), ingestError('INDEX_AUTH', true, 'answered 403'));
+});
+
+test('tampering after signing is caught: a changed signature, body or path is refused', async (t) => {
+  const tamper = (change: (url: URL, init: RequestInit) => [URL, RequestInit]): typeof fetch =>
+    ((input: string | URL | Request, init: RequestInit = {}) => {
+      const [u, i] = change(new URL(String(input)), init);
+      return fetch(u, i);
+    }) as typeof fetch;
+  const flipSignature = index(
+    async () => KNOWN.AKIDSTATIC!,
+    tamper((u, init) => {
+      const headers = { ...(init.headers as Record<string, string>) };
+      headers.authorization = headers.authorization!.replace(/Signature=(.)/, (_, c: string) => `Signature=${c === '0' ? '1' : '0'}`);
+      return [u, { ...init, headers }];
+    }),
+  );
+  const changeBody = index(
+    async () => KNOWN.AKIDSTATIC!,
+    tamper((u, init) => {
+      const body = Buffer.from(init.body as Uint8Array).toString('utf8');
+      return [u, { ...init, body: body.replace('docs/c.txt', 'docs/C.txt') }];
+    }),
+  );
+  const changePath = index(
+    async () => KNOWN.AKIDSTATIC!,
+    tamper((u, init) => {
+      u.pathname = u.pathname.replace('/files', '/files2');
+      return [u, init];
+    }),
+  );
+  t.after(() => Promise.all([flipSignature.close(), changeBody.close(), changePath.close()]));
+  const start = seen.length;
+  await assert.rejects(flipSignature.describeIndex(), ingestError('INDEX_AUTH', true));
+  await assert.rejects(changeBody.upsert(makeDoc('docs/c.txt')), ingestError('INDEX_AUTH', true));
+  await assert.rejects(changePath.describeIndex(), ingestError('INDEX_AUTH', true));
+  assert.deepEqual(
+    seen.slice(start).map((s) => s.why),
+    [
+      'The request signature we calculated does not match the signature you provided.',
+      'x-amz-content-sha256 does not match the body',
+      'The request signature we calculated does not match the signature you provided.',
+    ],
+  );
+});
+
+test('no credentials: INDEX_AUTH before anything is sent', async (t) => {
+  const os = index(async () => {
+    throw new Error('Could not load credentials from any providers');
+  });
+  t.after(() => os.close());
+  const start = seen.length;
+  await assert.rejects(os.describeIndex(), ingestError('INDEX_AUTH', true, 'could not get AWS credentials'));
+  await assert.rejects(os.upsert(makeDoc('docs/d.txt')), ingestError('INDEX_AUTH', true, 'could not get AWS credentials'));
+  assert.equal(seen.length, start);
+});
