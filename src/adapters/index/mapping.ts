@@ -1,7 +1,20 @@
 /**
  * Settings and mappings of the OpenSearch index (DESIGN.md §6), and reading the vector dimensions
- * back from a `GET /{index}/_mapping` response for the daemon's startup check.
+ * (and the mapping version) back from a `GET /{index}/_mapping` response for the daemon's startup
+ * check, `setup` and `doctor`. docs/opensearch.md explains the choices.
  */
+
+/**
+ * Version of what indexBody() produces. Bump it whenever the mapping or the analysis changes in a
+ * way existing indices do not have: `setup` then reports the index as outdated and
+ * `setup --roll --reindex` moves the documents into a new index made with the current body. It is
+ * stored in the index's `_meta` (indices made before versioning have none and count as version 1).
+ *   1: the first mapping (no `_meta`)
+ *   2: `embedding_pending`, `text_embedding_truncated`; `kuromoji_stemmer`; `_meta`
+ */
+export const MAPPING_VERSION = 2;
+/** Key under `mappings._meta` holding spot-ingest's facts about the index. */
+export const META_KEY = 'spot_ingest';
 
 /** Analyser of `content` (and the text of names/paths): kuromoji, base forms, no particles or stop words. */
 export const CONTENT_ANALYZER = 'ja_kuromoji';
@@ -22,6 +35,16 @@ export interface IndexBodyOptions {
 export interface VectorDimensions {
   text: number | null;
   image: number | null;
+}
+
+/** What a `GET /{name}/_mapping` answer says about the index (or the indices behind an alias). */
+export interface MappingDescription {
+  /** The concrete indices that answered (one for an index or a one-index alias), sorted. */
+  indices: string[];
+  /** Vector dimensions of the first of them. */
+  dims: VectorDimensions;
+  /** MAPPING_VERSION the first of them was made with; 1 when it has no `_meta` (made before versioning). */
+  mappingVersion: number | null;
 }
 
 function knnVector(dimension: number): Record<string, unknown> {
@@ -86,6 +109,8 @@ export function indexBody(options: IndexBodyOptions = {}): Record<string, unknow
     width: { type: 'integer' },
     height: { type: 'integer' },
     taken_at: { type: 'date' },
+    embedding_pending: { type: 'boolean' },
+    text_embedding_truncated: { type: 'boolean' },
   };
   if (textDims !== null) properties[TEXT_EMBEDDING_FIELD] = knnVector(textDims);
   if (imageDims !== null) properties[IMAGE_EMBEDDING_FIELD] = knnVector(imageDims);
@@ -99,7 +124,11 @@ export function indexBody(options: IndexBodyOptions = {}): Record<string, unknow
             [CONTENT_ANALYZER]: {
               type: 'custom',
               tokenizer: 'kuromoji_tokenizer',
-              filter: ['kuromoji_baseform', 'kuromoji_part_of_speech', 'ja_stop', 'cjk_width', 'lowercase'],
+              // The order of OpenSearch's built-in `kuromoji` analyser: base forms (走った → 走る), drop
+              // particles and auxiliaries by part of speech, full/half width folding (ＡＢＣ → ABC,
+              // ｶﾅ → カナ) before the stop list so folded stop words go too, Japanese stop words,
+              // the katakana long-vowel stemmer (サーバー = サーバ), lowercase for Latin text.
+              filter: ['kuromoji_baseform', 'kuromoji_part_of_speech', 'cjk_width', 'ja_stop', 'kuromoji_stemmer', 'lowercase'],
             },
             [NGRAM_ANALYZER]: {
               type: 'custom',
@@ -122,6 +151,7 @@ export function indexBody(options: IndexBodyOptions = {}): Record<string, unknow
       // Fields not listed here are kept in _source but not indexed (a new pipeline field must not
       // make every document fail, nor silently get a dynamic mapping).
       dynamic: false,
+      _meta: { [META_KEY]: { mapping_version: MAPPING_VERSION } },
       properties,
     },
   };
@@ -138,6 +168,32 @@ function dimensionOf(properties: Record<string, unknown>, field: string): number
   if (typeof dims === 'number' && Number.isInteger(dims)) return dims;
   if (typeof dims === 'string' && /^\d+$/.test(dims)) return Number(dims);
   return null;
+}
+
+function mappingVersionOf(mappings: Record<string, unknown>): number {
+  const meta = isRecord(mappings._meta) ? mappings._meta[META_KEY] : undefined;
+  const version = isRecord(meta) ? meta.mapping_version : undefined;
+  if (typeof version === 'number' && Number.isInteger(version) && version >= 1) return version;
+  if (typeof version === 'string' && /^\d+$/.test(version)) return Number(version);
+  return 1;
+}
+
+/**
+ * The indices, vector dimensions and mapping version in a `GET /{name}/_mapping` response: keyed
+ * by concrete index name (`{"files-v2": {"mappings": {...}}}`), also when `name` is an alias.
+ */
+export function describeMapping(mappingResponse: unknown): MappingDescription {
+  if (!isRecord(mappingResponse)) return { indices: [], dims: { text: null, image: null }, mappingVersion: null };
+  const indices = Object.keys(mappingResponse)
+    .filter((name) => isRecord(mappingResponse[name]))
+    .sort();
+  const first = indices[0] === undefined ? undefined : mappingResponse[indices[0]];
+  const mappings = isRecord(first) && isRecord(first.mappings) ? first.mappings : undefined;
+  return {
+    indices,
+    dims: vectorDimensions(mappings === undefined ? undefined : { mappings }),
+    mappingVersion: mappings === undefined ? null : mappingVersionOf(mappings),
+  };
 }
 
 /**

@@ -118,8 +118,10 @@ test('single requests map statuses the same way; a caller abort rejects with its
   await assert.rejects(os.get('x'), ingestError('INDEX_UNAVAILABLE', true));
   recorder.failNextRequests(1, 429, { match: (r) => r.path.endsWith('/_search') });
   await assert.rejects(os.search('x'), ingestError('INDEX_THROTTLED', true));
-  recorder.failNextRequests(1, 403, { match: (r) => r.method === 'HEAD' });
+  recorder.failNextRequests(1, 403, { match: (r) => r.path.endsWith('/_mapping') });
   await assert.rejects(os.describeIndex(), ingestError('INDEX_AUTH', true));
+  recorder.failNextRequests(1, 403, { match: (r) => r.method === 'HEAD' });
+  await assert.rejects(os.indexExists(os.index), ingestError('INDEX_AUTH', true));
   recorder.failNextRequests(1, 503, { match: (r) => r.path.endsWith('/_refresh') });
   await assert.rejects(os.refresh(), ingestError('INDEX_UNAVAILABLE', true));
   recorder.failNextRequests(1, 400, { match: (r) => r.method === 'PUT', type: 'illegal_argument_exception', reason: 'unknown setting' });

@@ -2,7 +2,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { documentId } from '../../../src/adapters/index/document-id.ts';
-import { indexBody, vectorDimensions, CONTENT_ANALYZER } from '../../../src/adapters/index/mapping.ts';
+import { describeMapping, indexBody, MAPPING_VERSION, vectorDimensions, CONTENT_ANALYZER } from '../../../src/adapters/index/mapping.ts';
 
 // Test-only view of the untyped index body.
 type Json = Record<string, any>;
@@ -20,7 +20,8 @@ test('indexBody: content analysed by kuromoji with an ngram subfield', () => {
   const analysis = body.settings.index.analysis;
   const analyzer = analysis.analyzer[CONTENT_ANALYZER];
   assert.equal(analyzer.tokenizer, 'kuromoji_tokenizer');
-  assert.deepEqual(analyzer.filter, ['kuromoji_baseform', 'kuromoji_part_of_speech', 'ja_stop', 'cjk_width', 'lowercase']);
+  // The built-in kuromoji analyser's chain: width folding before the stop list, the long-vowel stemmer.
+  assert.deepEqual(analyzer.filter, ['kuromoji_baseform', 'kuromoji_part_of_speech', 'cjk_width', 'ja_stop', 'kuromoji_stemmer', 'lowercase']);
   const content = body.mappings.properties.content;
   assert.equal(content.type, 'text');
   assert.equal(content.analyzer, CONTENT_ANALYZER);
@@ -45,6 +46,27 @@ test('indexBody: field types of the §6 document', () => {
   assert.equal(props.size.type, 'long');
   assert.equal(props.page_count.type, 'integer');
   assert.equal(props.ocr_confidence.type, 'float');
+  assert.equal(props.embedding_pending.type, 'boolean');
+  assert.equal(props.text_embedding_truncated.type, 'boolean');
+});
+
+test('indexBody: unlisted fields are not mapped dynamically; the mapping version is in _meta', () => {
+  const mappings = (indexBody({}) as Json).mappings;
+  assert.equal(mappings.dynamic, false);
+  assert.deepEqual(mappings._meta, { spot_ingest: { mapping_version: MAPPING_VERSION } });
+  assert.ok(Number.isInteger(MAPPING_VERSION) && MAPPING_VERSION >= 2);
+});
+
+test('describeMapping: indices, dims and mapping version of a _mapping answer (also through an alias)', () => {
+  const current = (indexBody({ textEmbeddingDims: 1024 }) as Json).mappings;
+  const { _meta, ...older } = (indexBody({ textEmbeddingDims: 256 }) as Json).mappings;
+  assert.ok(_meta);
+  assert.deepEqual(describeMapping({ 'files-v2': { mappings: current } }), { indices: ['files-v2'], dims: { text: 1024, image: null }, mappingVersion: MAPPING_VERSION });
+  assert.deepEqual(describeMapping({ files: { mappings: older } }), { indices: ['files'], dims: { text: 256, image: null }, mappingVersion: 1 });
+  assert.deepEqual(describeMapping({ 'files-v9': { mappings: current }, 'files-v1': { mappings: older } }).indices, ['files-v1', 'files-v9']);
+  assert.deepEqual(describeMapping({ 'files-v9': { mappings: current }, 'files-v1': { mappings: older } }).dims, { text: 256, image: null }, 'the first, sorted');
+  assert.deepEqual(describeMapping(null), { indices: [], dims: { text: null, image: null }, mappingVersion: null });
+  assert.equal(describeMapping({ x: { mappings: { _meta: { spot_ingest: { mapping_version: '3' } }, properties: {} } } }).mappingVersion, 3);
 });
 
 test('indexBody: knn_vector fields and index.knn only when dimensions are given', () => {

@@ -1,6 +1,7 @@
 /** The recorder itself: it must catch malformed traffic and answer with OpenSearch's shapes. */
 import test, { after, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { REINDEX_DIMENSION_SCRIPT } from '../../../src/adapters/index/index-versions.ts';
 import { indexBody } from '../../../src/adapters/index/mapping.ts';
 import { startOpenSearchRecorder, type OpenSearchRecorder } from '../../support/opensearch-recorder.ts';
 import { makeDoc, uniqueIndex } from './fixtures.ts';
@@ -257,4 +258,168 @@ test('fault injection: failNextRequests counts only matching requests', async ()
   const throttled = await call('GET', '/');
   assert.equal(throttled.status, 429);
   assert.equal(throttled.json.error.type, 'es_rejected_execution_exception');
+});
+
+// ── aliases, _msearch, k-NN, sort, _reindex ───────────────────────────────────────────────────
+
+async function aliasActions(actions: unknown[]): Promise<{ status: number; json: any }> {
+  return call('POST', '/_aliases', JSON.stringify({ actions }), JSON_CT);
+}
+
+test('aliases: atomic _aliases, resolution for reads, writes and _mapping, and the errors OpenSearch gives', async () => {
+  const a = await createIndex({ text: 2 });
+  const b = await createIndex({ text: 2 });
+  const alias = uniqueIndex('alias');
+  const added = await newViolations(async () => {
+    assert.deepEqual(await aliasActions([{ add: { index: a, alias } }]), { status: 200, json: { acknowledged: true } });
+    assert.equal((await call('HEAD', `/${alias}`)).status, 200);
+    const mapping = await call('GET', `/${alias}/_mapping`);
+    assert.deepEqual(Object.keys(mapping.json), [a], 'keyed by the concrete index');
+    assert.deepEqual((await call('GET', `/_alias/${alias}`)).json, { [a]: { aliases: { [alias]: {} } } });
+    assert.equal((await call('GET', '/_alias/nope-alias')).status, 404);
+    // The single-alias endpoints.
+    const other = uniqueIndex('alias');
+    assert.equal((await call('PUT', `/${b}/_alias/${other}`)).status, 200);
+    assert.deepEqual((await call('GET', `/${b}/_alias`)).json, { [b]: { aliases: { [other]: {} } } });
+    assert.equal((await call('DELETE', `/${b}/_alias/${other}`)).status, 200);
+    assert.equal((await call('DELETE', `/${b}/_alias/${other}`)).json.error.type, 'aliases_not_found_exception');
+    assert.equal((await call('HEAD', `/${other}`)).status, 404);
+
+    // Writes through the alias land in the index; _doc and _search answer with the concrete name.
+    const bulk = await call('POST', '/_bulk', `${JSON.stringify({ index: { _index: alias, _id: 'x' } })}\n${JSON.stringify(source('x.txt'))}\n`, NDJSON);
+    assert.equal(bulk.json.items[0].index._index, a);
+    assert.equal((await call('GET', `/${alias}/_doc/x`)).json._index, a);
+    assert.equal((await call('GET', `/${alias}/_search`)).json.hits.hits[0]._index, a);
+
+    // Swap: remove + add in one call; a failing action changes nothing.
+    assert.equal((await aliasActions([{ remove: { index: a, alias } }, { add: { index: 'missing-index', alias } }])).status, 404);
+    assert.deepEqual(recorder.aliasTargets(alias), [a]);
+    assert.equal((await aliasActions([{ remove: { index: a, alias } }, { add: { index: b, alias } }])).status, 200);
+    assert.deepEqual(recorder.aliasTargets(alias), [b]);
+    assert.equal((await aliasActions([{ remove: { index: a, alias } }])).json.error.type, 'aliases_not_found_exception');
+
+    // Two indices behind the alias: reads see both, single-index ops are refused.
+    await aliasActions([{ add: { index: a, alias } }]);
+    assert.equal((await call('GET', `/${alias}/_search`)).json.hits.total.value, 1);
+    const two = await call('POST', '/_bulk', `${JSON.stringify({ index: { _index: alias, _id: 'y' } })}\n${JSON.stringify(source('y.txt'))}\n`, NDJSON);
+    assert.match(two.json.items[0].index.error.reason, /no write index is defined for alias/);
+    assert.match((await call('GET', `/${alias}/_doc/x`)).json.error.reason, /more than one index/);
+
+    // Names: an alias may not shadow an index, nor an index an alias; DELETE does not take an alias.
+    assert.equal((await aliasActions([{ add: { index: a, alias: b } }])).json.error.type, 'invalid_alias_name_exception');
+    assert.equal((await call('PUT', `/${alias}`, JSON.stringify(indexBody({})), JSON_CT)).json.error.type, 'invalid_index_name_exception');
+    assert.match((await call('DELETE', `/${alias}`)).json.error.reason, /matches an alias/);
+
+    // remove_index runs first, so an index can be replaced by an alias of its name in one call.
+    assert.equal((await aliasActions([{ add: { index: b, alias: a } }, { remove_index: { index: a } }])).status, 200);
+    assert.ok(!recorder.indexNames().includes(a));
+    assert.deepEqual(recorder.aliasTargets(a), [b]);
+    assert.deepEqual(recorder.aliasTargets(alias), [b], 'the removed index left its aliases');
+  });
+  assert.deepEqual(added, []);
+  const bad = await newViolations(async () => {
+    assert.equal((await aliasActions([])).status, 400);
+    assert.equal((await aliasActions([{ rename: { index: b, alias } }])).status, 400);
+  });
+  assert.equal(bad.length, 2);
+});
+
+test('_msearch answers per search (errors included) with the k-NN shard failure OpenSearch gives', async () => {
+  const index = await createIndex({ text: 3 });
+  const lines = [
+    { index: { _id: 'near' } },
+    source('near.txt', { content: 'alpha', text_embedding: [1, 0, 0] }),
+    { index: { _id: 'far' } },
+    source('far.txt', { content: 'beta', text_embedding: [-1, 0.1, 0] }),
+  ];
+  await call('POST', `/${index}/_bulk`, lines.map((l) => JSON.stringify(l)).join('\n') + '\n', NDJSON);
+  const searches = [
+    {},
+    { query: { knn: { text_embedding: { vector: [1, 0, 0], k: 2 } } } },
+    { index },
+    { query: { knn: { text_embedding: { vector: [1, 0], k: 2 } } } },
+    {},
+    { query: { knn: { image_embedding: { vector: [1, 0, 0], k: 2 } } } },
+  ];
+  const added = await newViolations(async () => {
+    const res = await call('POST', `/${index}/_msearch`, searches.map((l) => JSON.stringify(l)).join('\n') + '\n', NDJSON);
+    assert.equal(res.status, 200);
+    const [ok, dims, field] = res.json.responses;
+    assert.equal(ok.status, 200);
+    assert.deepEqual(ok.hits.hits.map((h: { _id: string }) => h._id), ['near', 'far']);
+    assert.ok(ok.hits.hits[0]._score > ok.hits.hits[1]._score);
+    assert.ok(Math.abs(ok.hits.hits[0]._score - 1) < 1e-9, 'lucene cosinesimil: (1 + cos) / 2');
+    assert.equal(dims.status, 400);
+    assert.equal(dims.error.type, 'search_phase_execution_exception');
+    assert.equal(dims.error.root_cause[0].type, 'query_shard_exception');
+    assert.match(dims.error.failed_shards[0].reason.caused_by.reason, /Query vector has invalid dimension: 2\. Dimension should be: 3/);
+    assert.match(field.error.root_cause[0].reason, /Field 'image_embedding' is not knn_vector type/);
+  });
+  assert.deepEqual(added, [], 'data errors are answers, not violations');
+  const bad = await newViolations(async () => {
+    assert.equal((await call('POST', `/${index}/_msearch`, '{}\n{}\n', JSON_CT)).status, 400);
+    assert.equal((await call('POST', `/${index}/_msearch`, '{}\n', NDJSON)).status, 400);
+  });
+  assert.equal(bad.length, 2);
+});
+
+test('term/bool queries, sort + search_after, and sorts OpenSearch refuses', async () => {
+  const index = await createIndex();
+  const docs = ['c', 'a', 'b', 'd'].map((k, i) => [{ index: { _id: k } }, source(`${k}.txt`, { indexed_at: `2025-01-0${i + 1}T00:00:00.000Z`, embedding_pending: k !== 'd' })]).flat();
+  await call('POST', `/${index}/_bulk`, docs.map((l) => JSON.stringify(l)).join('\n') + '\n', NDJSON);
+  const search = (body: unknown) => call('POST', `/${index}/_search`, JSON.stringify(body), JSON_CT);
+  const added = await newViolations(async () => {
+    const first = await search({ size: 2, query: { term: { embedding_pending: true } }, sort: [{ indexed_at: { order: 'asc' } }, { key: 'asc' }], track_total_hits: false });
+    assert.deepEqual(first.json.hits.hits.map((h: { _id: string }) => h._id), ['c', 'a']);
+    assert.equal(first.json.hits.total, undefined);
+    assert.equal(first.json.hits.hits[0]._score, null);
+    assert.deepEqual(first.json.hits.hits[1].sort, [Date.parse('2025-01-02T00:00:00.000Z'), 'a.txt']);
+    const next = await search({ size: 2, query: { term: { embedding_pending: true } }, sort: [{ indexed_at: { order: 'asc' } }, { key: 'asc' }], search_after: first.json.hits.hits[1].sort });
+    assert.deepEqual(next.json.hits.hits.map((h: { _id: string }) => h._id), ['b']);
+    const bool = await search({ query: { bool: { filter: [{ range: { indexed_at: { gte: '2025-01-02T00:00:00.000Z' } } }], must_not: [{ term: { key: 'b.txt' } }] } } });
+    assert.deepEqual(bool.json.hits.hits.map((h: { _id: string }) => h._id).sort(), ['a', 'd']);
+  });
+  assert.deepEqual(added, []);
+  const bad = await newViolations(async () => {
+    assert.match((await search({ sort: [{ _id: 'asc' }] })).json.error.reason, /Fielddata access on the _id field is disallowed/);
+    assert.match((await search({ sort: [{ content: 'asc' }] })).json.error.reason, /Text fields are not optimised/);
+    assert.match((await search({ sort: ['key'], search_after: [1, 2] })).json.error.reason, /search_after has 2 value\(s\) but sort has 1/);
+    assert.equal((await search({ search_after: [1] })).status, 400);
+    assert.equal((await search({ query: { fuzzy: { key: 'x' } } })).status, 400);
+  });
+  assert.equal(bad.length, 5);
+});
+
+test('_reindex: copies (as a task too), validates against the destination, runs only spot-ingest\'s script', async () => {
+  const from = await createIndex({ text: 2 });
+  const to = await createIndex({ text: 3 });
+  await call('POST', `/${from}/_bulk`, [{ index: { _id: 'v' } }, source('v.txt', { content: 'x', text_embedding: [1, 0] })].map((l) => JSON.stringify(l)).join('\n') + '\n', NDJSON);
+  const reindex = (body: unknown, query = '') => call('POST', `/_reindex${query}`, JSON.stringify(body), JSON_CT);
+
+  // The 2-dimension vector does not fit the 3-dimension destination: a failure (and a violation: the script should have dropped it).
+  const failed = await newViolations(async () => {
+    const res = await reindex({ source: { index: from }, dest: { index: to } });
+    assert.equal(res.status, 200);
+    assert.equal(res.json.failures.length, 1);
+    assert.equal(res.json.failures[0].cause.type, 'mapper_parsing_exception');
+  });
+  assert.equal(failed.length, 1);
+  const script = { lang: 'painless', source: REINDEX_DIMENSION_SCRIPT, params: { drop: ['text_embedding'], text: true, image: false } };
+  const ok = await newViolations(async () => {
+    const started = await reindex({ source: { index: from }, dest: { index: to }, script }, '?wait_for_completion=false');
+    assert.match(started.json.task, /^recorder-node:\d+$/);
+    const task = await call('GET', `/_tasks/${started.json.task}`);
+    assert.equal(task.json.completed, true);
+    assert.deepEqual([task.json.response.total, task.json.response.created, task.json.response.failures], [1, 1, []]);
+    assert.equal(recorder.documents(to).get('v')?.embedding_pending, true);
+    assert.equal('text_embedding' in (recorder.documents(to).get('v') ?? {}), false);
+    assert.equal((await call('GET', '/_tasks/recorder-node:99999')).status, 404);
+  });
+  assert.deepEqual(ok, []);
+  const refused = await newViolations(async () => {
+    assert.equal((await reindex({ source: { index: from }, dest: { index: to }, script: { ...script, source: 'ctx._source.x = 1' } })).status, 400);
+    assert.equal((await reindex({ source: { index: from }, dest: { index: from } })).status, 400);
+  });
+  assert.equal(refused.length, 2);
+  assert.equal((await reindex({ source: { index: from }, dest: { index: 'nope-nope' } })).status, 404);
 });

@@ -2,6 +2,7 @@ import test, { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { OpenSearchIndex } from '../../../src/adapters/index/opensearch.ts';
 import { documentId } from '../../../src/adapters/index/document-id.ts';
+import { MAPPING_VERSION } from '../../../src/adapters/index/mapping.ts';
 import { startOpenSearchRecorder, type OpenSearchRecorder } from '../../support/opensearch-recorder.ts';
 import { ingestError, makeDoc, uniqueIndex } from './fixtures.ts';
 
@@ -43,7 +44,7 @@ test('ensureIndex creates the index with the kuromoji + knn mapping, and is idem
     recorder.requests.slice(mark).map((r) => r.method),
     ['HEAD'],
   );
-  assert.deepEqual(await os.describeIndex(), { exists: true, dims: { text: 1024, image: 384 } });
+  assert.deepEqual(await os.describeIndex(), { exists: true, dims: { text: 1024, image: 384 }, kind: 'index', indices: [index], mappingVersion: MAPPING_VERSION });
   assert.deepEqual(recorder.violations, []);
 });
 
@@ -64,9 +65,9 @@ test('describeIndex: missing index, and an index without vectors', async (t) => 
   const index = uniqueIndex();
   const os = adapter(index);
   t.after(() => os.close());
-  assert.deepEqual(await os.describeIndex(), { exists: false, dims: { text: null, image: null } });
+  assert.deepEqual(await os.describeIndex(), { exists: false, dims: { text: null, image: null }, kind: 'missing', indices: [], mappingVersion: null });
   await os.ensureIndex({ textEmbeddingDims: null, imageEmbeddingDims: null });
-  assert.deepEqual(await os.describeIndex(), { exists: true, dims: { text: null, image: null } });
+  assert.deepEqual(await os.describeIndex(), { exists: true, dims: { text: null, image: null }, kind: 'index', indices: [index], mappingVersion: MAPPING_VERSION });
   const state = recorder.indexState(index);
   assert.equal((state?.settings as { index: { knn?: boolean } }).index.knn, undefined);
 });
