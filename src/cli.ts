@@ -3,9 +3,6 @@
  * Exit codes: 0 clean stop, 2 bad configuration or usage, 1 anything else.
  */
 import { Command, CommanderError } from 'commander';
-import { createAwsClients } from './adapters/aws/clients.ts';
-import { OpenSearchIndex } from './adapters/index/opensearch.ts';
-import { createStateTable } from './adapters/state/create-table.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { runDaemon } from './daemon.ts';
 import { registerSearch } from './commands/search.ts';
@@ -14,6 +11,8 @@ import { registerDlq } from './commands/dlq.ts';
 import { registerReplay } from './commands/replay.ts';
 import { registerProcess } from './commands/process.ts';
 import { registerDoctor } from './commands/doctor.ts';
+import { registerReembed } from './commands/reembed.ts';
+import { registerSetup } from './commands/setup.ts';
 import { pino } from 'pino';
 import { StartupError } from './errors.ts';
 import { createLogger } from './observability/logger.ts';
@@ -34,39 +33,15 @@ program
     process.exitCode = await runDaemon(config, logger);
   });
 
-program
-  .command('setup')
-  .description('create the OpenSearch index (and, with --create-table, the DynamoDB state table for development)')
-  .option('--create-table', 'also create the DynamoDB table named by INGEST_STATE_TABLE')
-  .action(async (options: { createTable?: boolean }) => {
-    const config = loadConfig();
-    if (config.openSearchUrl === undefined) throw new ConfigError('INGEST_OPENSEARCH_URL: required by setup');
-    const index = new OpenSearchIndex({ url: config.openSearchUrl, index: config.openSearchIndex });
-    try {
-      await index.ensureIndex({ textEmbeddingDims: null, imageEmbeddingDims: null });
-      console.log(`index "${config.openSearchIndex}" is ready`);
-    } finally {
-      await index.close();
-    }
-    if (options.createTable) {
-      if (config.stateTable === undefined) throw new ConfigError('INGEST_STATE_TABLE: required by setup --create-table');
-      const clients = createAwsClients();
-      try {
-        await createStateTable(clients.dynamodb, config.stateTable);
-        console.log(`table "${config.stateTable}" is ready`);
-      } finally {
-        clients.destroy();
-      }
-    }
-  });
-
 // Command registrations: each command lives in src/commands/<name>.ts and registers itself here.
+registerSetup(program);
 registerSend(program);
 registerDlq(program);
 registerReplay(program);
 registerProcess(program);
 registerSearch(program);
 registerDoctor(program);
+registerReembed(program);
 
 try {
   await program.parseAsync(process.argv);

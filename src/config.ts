@@ -45,10 +45,18 @@ const schema = z.object({
   INGEST_OPENSEARCH_INDEX: optionalString.pipe(
     z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'must be a lowercase OpenSearch index or alias name').optional(),
   ),
+  // read by src/adapters/index/create-opensearch.ts; validated here with everything else
+  INGEST_OPENSEARCH_SIGV4: optionalString.pipe(z.enum(['es', 'aoss', 'off']).optional()),
   INGEST_THUMBNAIL_BUCKET: optionalString,
   INGEST_THUMBNAIL_PREFIX: optionalString,
   INGEST_TEXT_EMBEDDING_MODEL: modelId,
   INGEST_IMAGE_EMBEDDING_MODEL: modelId,
+  INGEST_TEXT_EMBEDDING_DIMENSIONS: int(1, 16_000).optional(),
+  INGEST_IMAGE_EMBEDDING_DIMENSIONS: int(1, 16_000).optional(),
+  INGEST_BEDROCK_DAILY_BUDGET_USD: optionalString.pipe(
+    z.string().regex(/^\d+(\.\d+)?$/, 'must be an amount in USD such as 5 or 2.50').transform(Number).optional(),
+  ),
+  INGEST_BEDROCK_CIRCUIT_SECONDS: int(1, 3600).optional(),
   INGEST_OCR_LANGS: optionalString.pipe(z.string().regex(/^[a-z_]+(\+[a-z_]+)*$/, 'must look like jpn+eng').optional()),
   INGEST_CONCURRENCY: int(1, 1000).optional(),
   INGEST_MAX_FILE_BYTES: int(1, Number.MAX_SAFE_INTEGER).optional(),
@@ -99,6 +107,13 @@ export interface Config {
   checkpointPrefix: string;
   textEmbeddingModel: string | null;
   imageEmbeddingModel: string | null;
+  /** Vector length asked of the text / image model; undefined ⇒ the model's default (1024). */
+  textEmbeddingDimensions: number | undefined;
+  imageEmbeddingDimensions: number | undefined;
+  /** Estimated Bedrock spend per UTC day after which embedding pauses; undefined ⇒ no cap. */
+  bedrockDailyBudgetUsd: number | undefined;
+  /** How long the Bedrock circuit stays open (embedding calls fail fast) before one trial call. */
+  bedrockCircuitSeconds: number;
   ocrLangs: string;
   /** Worker threads for PDF parsing / rendering and OCR. */
   poolSize: number;
@@ -162,8 +177,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   const localMode = e.INGEST_QUEUE_URL === undefined;
-  const textModel = env.INGEST_TEXT_EMBEDDING_MODEL === undefined ? 'amazon.titan-embed-text-v2:0' : e.INGEST_TEXT_EMBEDDING_MODEL;
-  const imageModel = env.INGEST_IMAGE_EMBEDDING_MODEL === undefined ? 'amazon.titan-embed-image-v1' : e.INGEST_IMAGE_EMBEDDING_MODEL;
+  // unset or empty ⇒ the default model; `none` ⇒ null (off)
+  const textModel = e.INGEST_TEXT_EMBEDDING_MODEL === undefined ? 'amazon.titan-embed-text-v2:0' : e.INGEST_TEXT_EMBEDDING_MODEL;
+  const imageModel = e.INGEST_IMAGE_EMBEDDING_MODEL === undefined ? 'amazon.titan-embed-image-v1' : e.INGEST_IMAGE_EMBEDDING_MODEL;
   return {
     localMode,
     queueUrl: e.INGEST_QUEUE_URL,
@@ -175,8 +191,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     thumbnailPrefix: e.INGEST_THUMBNAIL_PREFIX ?? 'thumbnails/',
     checkpointBucket: e.INGEST_CHECKPOINT_BUCKET ?? e.INGEST_THUMBNAIL_BUCKET,
     checkpointPrefix: e.INGEST_CHECKPOINT_PREFIX ?? 'checkpoints/',
-    textEmbeddingModel: textModel ?? null,
-    imageEmbeddingModel: imageModel ?? null,
+    textEmbeddingModel: textModel,
+    imageEmbeddingModel: imageModel,
+    textEmbeddingDimensions: e.INGEST_TEXT_EMBEDDING_DIMENSIONS,
+    imageEmbeddingDimensions: e.INGEST_IMAGE_EMBEDDING_DIMENSIONS,
+    bedrockDailyBudgetUsd: e.INGEST_BEDROCK_DAILY_BUDGET_USD,
+    bedrockCircuitSeconds: e.INGEST_BEDROCK_CIRCUIT_SECONDS ?? 30,
     ocrLangs: e.INGEST_OCR_LANGS ?? 'jpn+eng',
     poolSize: e.INGEST_POOL_SIZE ?? availableParallelism(),
     poolRecyclePages: e.INGEST_POOL_RECYCLE_PAGES ?? 200,

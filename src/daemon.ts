@@ -23,6 +23,7 @@ import type { Logger } from './observability/logger.ts';
 import { Metrics } from './observability/metrics.ts';
 import { createMessageProcessor } from './pipeline/process-message.ts';
 import { createDocumentReader } from './pool/create-document-reader.ts';
+import { createEmbeddings, type Embeddings } from './adapters/embedder/create-embeddings.ts';
 import { TempFiles } from './pipeline/temp-files.ts';
 import type { Runtime } from './runtime.ts';
 import { createAsgFeatures, type AsgFeatures } from './spot/asg/create-asg.ts';
@@ -37,12 +38,23 @@ export async function runDaemon(config: Config, logger: Logger): Promise<number>
   // before the runtime: a missing OCR language is a configuration error (exit 2), found at once
   const documents = await createDocumentReader(config, config.dataDir, { log: logger, metrics });
   let runtime: Runtime;
+  let embeddings: Embeddings | undefined;
   try {
-    runtime = config.localMode ? await createLocalRuntime(config, logger) : await createAwsRuntime(config, logger);
+    embeddings = await createEmbeddings(config, {
+      metrics,
+      onWarning: (message) => logger.warn(message),
+      onCircuitChange: (state) => logger[state === 'open' ? 'warn' : 'info']({ circuit: state }, `Bedrock circuit ${state}`),
+    });
+    logger.info({ models: embeddings.models }, embeddings.description);
+    runtime = config.localMode
+      ? await createLocalRuntime(config, logger, process.stdout, embeddings.description)
+      : await createAwsRuntime(config, logger, embeddings.models);
   } catch (err) {
+    await embeddings?.close();
     await documents.close();
     throw err;
   }
+  const embedder = embeddings.service;
   let http: RunningHttpServer | undefined;
   let watcher: SpotWatcher | undefined;
   let asg: AsgFeatures | undefined;
@@ -79,6 +91,7 @@ export async function runDaemon(config: Config, logger: Logger): Promise<number>
         leaseSeconds: config.visibilityTimeoutSeconds,
         maxFileBytes: config.maxFileBytes,
         documents,
+        ...(embedder ? { embeddings: embedder } : {}),
         ...(runtime.thumbnails ? { thumbnails: runtime.thumbnails } : {}),
         ...(runtime.checkpoints ? { checkpoints: runtime.checkpoints } : {}),
         ocrLowConfidence: config.ocrLowConfidence,
@@ -96,7 +109,8 @@ export async function runDaemon(config: Config, logger: Logger): Promise<number>
         metrics,
         readiness: () => {
           const trigger = drainReason !== undefined && !drainReason.startsWith('SIG') ? [drainReason] : [];
-          const reasons = [...(draining ? ['draining', ...trigger] : []), ...(consumer.queueProblem ? [consumer.queueProblem] : [])];
+          const problems = [consumer.queueProblem, embedder?.problem].filter((p): p is string => p !== undefined);
+          const reasons = [...(draining ? ['draining', ...trigger] : []), ...problems];
           return { ready: reasons.length === 0, reasons };
         },
       });
@@ -179,6 +193,7 @@ export async function runDaemon(config: Config, logger: Logger): Promise<number>
     await http?.close();
     await documents.close();
     await runtime.close();
+    await embeddings.close();
     // last: a signal during the cleanup above must still find the drain handler, not the default kill
     if (onSignal) {
       process.off('SIGTERM', onSignal);

@@ -11,6 +11,7 @@ import sharp from 'sharp';
 import { DatabaseSync } from 'node:sqlite';
 import { createAwsClients } from '../adapters/aws/clients.ts';
 import { OpenSearchIndex } from '../adapters/index/opensearch.ts';
+import { createOpenSearchIndex } from '../adapters/index/create-opensearch.ts';
 import { loadConfig, type Config } from '../config.ts';
 import { discoverDlqUrl } from '../consumer/dlq-discovery.ts';
 import { classifyError } from '../pipeline/classify.ts';
@@ -18,6 +19,9 @@ import { effectiveImdsMode } from '../spot/create-watcher.ts';
 import { OcrEngine } from '../pool/ocr-engine.ts';
 import { findLanguageFiles, OCR_MODEL, parseLangs, prepareLanguageDir } from '../pool/ocr-languages.ts';
 import { DEFAULT_IMDS_ENDPOINT, ImdsClient } from '../spot/imds-client.ts';
+import { bedrockCheck } from './doctor-bedrock.ts';
+import { configuredModels } from '../adapters/embedder/configured-models.ts';
+import { checkIndexDimensions } from '../adapters/embedder/index-dimensions.ts';
 
 export interface CheckResult {
   name: string;
@@ -98,6 +102,7 @@ export function doctorChecks(config: Config): { checks: Check[]; close: () => vo
       },
     });
   }
+  checks.push(bedrockCheck(config));
   if (config.localMode) {
     checks.push({
       name: 'mode',
@@ -143,14 +148,15 @@ export function doctorChecks(config: Config): { checks: Check[]; close: () => vo
   }
   let index: OpenSearchIndex | undefined;
   if (config.openSearchUrl !== undefined) {
-    index = new OpenSearchIndex({ url: config.openSearchUrl, index: config.openSearchIndex });
+    index = createOpenSearchIndex(config);
     const os = index;
     checks.push({
       name: 'OpenSearch index',
-      fix: 'run "spot-ingest setup" to create the index with its mapping; check INGEST_OPENSEARCH_URL and network access',
+      fix: 'run "spot-ingest setup" to create the index with its mapping (a dimension mismatch: "spot-ingest setup --roll --reindex", then "spot-ingest reembed"); check INGEST_OPENSEARCH_URL and network access',
       run: async () => {
         const d = await os.describeIndex();
         if (!d.exists) throw new Error(`index "${config.openSearchIndex}" does not exist`);
+        checkIndexDimensions(config.openSearchIndex, d.dims, configuredModels(config));
         return { detail: `"${config.openSearchIndex}" exists; vectors: text ${d.dims.text ?? 'none'}, image ${d.dims.image ?? 'none'}` };
       },
     });

@@ -2,18 +2,25 @@ import { existsSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { loadConfig } from '../config.ts';
 import type { Config } from '../config.ts';
-import { OpenSearchIndex } from '../adapters/index/opensearch.ts';
+import { createOpenSearchIndex } from '../adapters/index/create-opensearch.ts';
 import type { IndexPort, SearchHit } from '../adapters/index/port.ts';
 import { SqliteIndex } from '../adapters/index/sqlite.ts';
 import { StartupError } from '../errors.ts';
 import { localDatabasePath } from '../local/runtime.ts';
+import { createEmbeddings } from '../adapters/embedder/create-embeddings.ts';
+import { queryVectors } from './query-vectors.ts';
 
-/** `spot-ingest search`: OpenSearch when INGEST_OPENSEARCH_URL is set, else the local index. */
-export async function searchCommand(config: Config, query: string, options: { limit: number; json: boolean }, out: NodeJS.WritableStream = process.stdout): Promise<number> {
+/**
+ * `spot-ingest search`: OpenSearch when INGEST_OPENSEARCH_URL is set, else the local index. With
+ * embeddings on, hybrid: the text match fused with k-NN on the query's embedding(s).
+ */
+export async function searchCommand(
+  config: Config, query: string, options: { limit: number; json: boolean }, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr,
+): Promise<number> {
   let index: IndexPort;
   let where: string;
   if (config.openSearchUrl !== undefined) {
-    index = new OpenSearchIndex({ url: config.openSearchUrl, index: config.openSearchIndex });
+    index = createOpenSearchIndex(config);
     where = `OpenSearch index "${config.openSearchIndex}"`;
   } else {
     const path = localDatabasePath(config.dataDir);
@@ -21,13 +28,20 @@ export async function searchCommand(config: Config, query: string, options: { li
     index = new SqliteIndex(path);
     where = path;
   }
+  const embeddings = await createEmbeddings(config).catch(async (e: unknown) => {
+    await index.close();
+    throw e;
+  });
   try {
-    const hits = await index.search(query, { size: options.limit });
+    const { vectors, note } = await queryVectors(embeddings.service, query);
+    if (note) err.write(`spot-ingest: ${note}\n`);
+    const hits = await index.search(query, { size: options.limit, vectors });
     if (options.json) out.write(`${JSON.stringify(hits, null, 2)}\n`);
     else out.write(formatHits(query, hits, where));
     return 0;
   } finally {
     await index.close();
+    await embeddings.close();
   }
 }
 

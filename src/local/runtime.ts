@@ -33,7 +33,7 @@ export interface LocalStackInfo {
  * under INGEST_DATA_DIR for the state records and a local search index that mirrors the
  * OpenSearch document.
  */
-export async function createLocalRuntime(config: Config, logger: Logger, out: NodeJS.WritableStream = process.stdout): Promise<Runtime> {
+export async function createLocalRuntime(config: Config, logger: Logger, out: NodeJS.WritableStream = process.stdout, embeddings = 'embeddings: off'): Promise<Runtime> {
   const stack = await startEmbeddedStack();
   const db = openDatabase(localDatabasePath(config.dataDir));
   const state = new SqliteState(db);
@@ -45,7 +45,7 @@ export async function createLocalRuntime(config: Config, logger: Logger, out: No
   logger.info({ endpoint: stack.endpoint, database: localDatabasePath(config.dataDir) }, 'local mode: embedded SQS/S3 on loopback, SQLite state and search index');
   out.write(
     `spot-ingest local mode — SQS/S3 emulator on ${stack.endpoint}, index in ${localDatabasePath(config.dataDir)}\n` +
-      'embeddings: off (Bedrock is not used in local mode yet)\n',
+      `${embeddings}\n`,
   );
   return {
     mode: 'local',

@@ -35,6 +35,51 @@ export class Metrics {
     labelNames: ['source'] as const,
     registers: [this.registry],
   });
+  readonly bedrockRequests = new Counter({
+    name: 'spot_ingest_bedrock_requests_total',
+    help: 'Bedrock embedding calls by model and result (ok, throttled, rejected, failed, circuit_open)',
+    labelNames: ['model', 'result'] as const,
+    registers: [this.registry],
+  });
+  readonly bedrockThrottles = new Counter({
+    name: 'spot_ingest_bedrock_throttled_attempts_total',
+    help: 'Bedrock attempts answered with throttling (including those the SDK retried)',
+    labelNames: ['model'] as const,
+    registers: [this.registry],
+  });
+  readonly bedrockInputTokens = new Counter({
+    name: 'spot_ingest_bedrock_input_tokens_total',
+    help: 'Input tokens Bedrock counted, by model',
+    labelNames: ['model'] as const,
+    registers: [this.registry],
+  });
+  readonly bedrockImages = new Counter({
+    name: 'spot_ingest_bedrock_images_total',
+    help: 'Images embedded, by model',
+    labelNames: ['model'] as const,
+    registers: [this.registry],
+  });
+  readonly bedrockCost = new Counter({
+    name: 'spot_ingest_bedrock_estimated_cost_usd_total',
+    help: 'Estimated Bedrock on-demand cost in USD (list prices in src/adapters/embedder/models.ts), by model',
+    labelNames: ['model'] as const,
+    registers: [this.registry],
+  });
+  readonly bedrockBudgetSpent = new Gauge({
+    name: 'spot_ingest_bedrock_budget_spent_usd',
+    help: 'Estimated Bedrock spend of this process today (UTC), counted against INGEST_BEDROCK_DAILY_BUDGET_USD',
+    registers: [this.registry],
+  });
+  readonly bedrockCircuitOpen = new Gauge({
+    name: 'spot_ingest_bedrock_circuit_open',
+    help: '1 while the Bedrock circuit breaker is open (embedding calls fail fast; messages are retried)',
+    registers: [this.registry],
+  });
+  readonly embeddingsDeferred = new Counter({
+    name: 'spot_ingest_embeddings_deferred_total',
+    help: 'Documents indexed without vectors because the daily Bedrock budget was spent (embedding_pending)',
+    registers: [this.registry],
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'spot_ingest_' });

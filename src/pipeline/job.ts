@@ -24,6 +24,8 @@ export interface EventSummary {
   thumbnailKey?: string;
   /** Pages taken from a checkpoint instead of being read again. */
   resumedPages?: number;
+  /** Vectors the document got: `text`, `image`, `text+image`, `none`, or `pending` (budget spent). */
+  embedded?: string;
   warnings?: string[];
   steps?: Record<string, number>;
 }

@@ -16,6 +16,8 @@ import type { TempFiles } from './temp-files.ts';
 import type { DocumentReader } from './document-reader.ts';
 import type { CheckpointPort } from '../adapters/checkpoint/port.ts';
 import { JobCheckpoint } from './job-checkpoint.ts';
+import type { EmbeddingService } from '../adapters/embedder/embedding-service.ts';
+import { embedDocument } from './embed-document.ts';
 
 export interface PipelineDeps {
   state: StatePort;
@@ -32,6 +34,8 @@ export interface PipelineDeps {
   thumbnails?: ThumbnailTarget;
   /** Where finished pages of PDFs and images are kept for a resumed attempt; undefined ⇒ no checkpoints. */
   checkpoints?: CheckpointPort;
+  /** Text and image vectors (Bedrock); undefined ⇒ documents carry none. */
+  embeddings?: EmbeddingService;
   /** OCR pages under this mean confidence get a warning. */
   ocrLowConfidence: number;
   metrics?: Metrics;
@@ -153,24 +157,33 @@ export async function processEvent(event: FileEvent, deps: PipelineDeps, ctx: Jo
         thumbnails.storage.put(thumbnails.bucket, key, Buffer.from(image.buffer, image.byteOffset, image.byteLength), 'image/webp', { signal: ctx.signal }),
       );
     }
-    const doc = buildDocument(event, file, type, extraction, storedThumbnail);
+    const embeddings = deps.embeddings;
+    const embedded = embeddings?.enabled
+      ? await timer.time('embed', () => embedDocument(embeddings, {
+        text: extraction.text, signal: ctx.signal, ...(type.category === 'image' ? { imagePath: path! } : {}),
+      }))
+      : undefined;
+    const warnings = [...extraction.warnings, ...(embedded?.warnings ?? [])];
+    if (embedded?.fields.embedding_pending) metrics?.embeddingsDeferred.inc();
+    const doc = { ...buildDocument(event, file, type, { ...extraction, warnings }, storedThumbnail), ...embedded?.fields };
     await timer.time('index', () => index.upsert(doc, { signal: ctx.signal }));
     await timer.time('record', () =>
       state.complete({
-        pk, owner, status: 'INDEXED', eventTime: event.eventTime, steps: timer.steps, warnings: extraction.warnings,
+        pk, owner, status: 'INDEXED', eventTime: event.eventTime, steps: timer.steps, warnings,
         ...recordOf(file, type.mime),
         ...(event.sequencer ? { sequencer: event.sequencer } : {}),
       }),
     );
     await checkpoint?.clear();
-    if (extraction.warnings.length > 0) log.info({ warnings: extraction.warnings }, 'indexed with warnings');
+    if (warnings.length > 0) log.info({ warnings }, 'indexed with warnings');
     return summary('done', {
       textSource: extraction.textSource, characters: extraction.text.length,
       ...(extraction.pageCount !== null ? { pages: extraction.pageCount } : {}),
       ...(extraction.ocrConfidence !== null ? { ocrConfidence: extraction.ocrConfidence } : {}),
       ...(storedThumbnail ? { thumbnailKey: storedThumbnail } : {}),
       ...(checkpoint && checkpoint.resumed.length > 0 ? { resumedPages: checkpoint.resumed.length } : {}),
-      ...(extraction.warnings.length > 0 ? { warnings: extraction.warnings } : {}),
+      ...(embedded ? { embedded: embeddedSummary(embedded.fields) } : {}),
+      ...(warnings.length > 0 ? { warnings } : {}),
     });
   } catch (err) {
     const error = classifyError(err);
@@ -184,6 +197,12 @@ export async function processEvent(event: FileEvent, deps: PipelineDeps, ctx: Jo
     unregister();
     if (path !== undefined) await temp.remove(path);
   }
+}
+
+function embeddedSummary(fields: { text_embedding?: number[] | null; image_embedding?: number[] | null; embedding_pending?: boolean }): string {
+  if (fields.embedding_pending) return 'pending';
+  const parts = [fields.text_embedding ? 'text' : '', fields.image_embedding ? 'image' : ''].filter(Boolean);
+  return parts.length > 0 ? parts.join('+') : 'none';
 }
 
 function versionOf(event: FileEvent) {

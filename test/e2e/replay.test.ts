@@ -29,7 +29,7 @@ const expected: Record<string, { key: string; outcome: string; textSource?: stri
   '05-invalid.json': { key: '', outcome: 'dead-letter', code: 'MESSAGE_INVALID_JSON' },
 };
 
-const env = (extra: Record<string, string> = {}) => ({ INGEST_QUEUE_URL: '', LOG_LEVEL: '', INGEST_DATA_DIR: join(dir, 'local-data'), ...extra });
+const env = (extra: Record<string, string> = {}) => ({ INGEST_QUEUE_URL: '', INGEST_OPENSEARCH_URL: '', LOG_LEVEL: '', INGEST_DATA_DIR: join(dir, 'local-data'), ...extra });
 
 async function put(path: string, data: Uint8Array | string) {
   await mkdir(dirname(path), { recursive: true });

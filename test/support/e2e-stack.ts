@@ -33,7 +33,8 @@ export interface E2eStack {
   close(): Promise<void>;
 }
 
-export async function createE2eStack(prefix: string, options: { maxReceiveCount?: number } = {}): Promise<E2eStack> {
+/** `env`: variables for setup and every daemon of this stack (e.g. the embedding models and their dimensions). */
+export async function createE2eStack(prefix: string, options: { maxReceiveCount?: number; env?: Record<string, string> } = {}): Promise<E2eStack> {
   const name = uniqueName(prefix);
   const sqs = testSqs();
   const s3 = testS3();
@@ -57,6 +58,7 @@ export async function createE2eStack(prefix: string, options: { maxReceiveCount?
       INGEST_IMDS: 'off',
       INGEST_RETRY_BASE_SECONDS: '1',
       INGEST_CONCURRENCY: '4',
+      ...options.env,
       ...extra,
     }),
     async upload(prefix, count) {
@@ -76,7 +78,10 @@ export async function createE2eStack(prefix: string, options: { maxReceiveCount?
     },
   };
   const setup = await runCli(['setup', '--create-table'], stack.env());
-  if (setup.code !== 0) throw new Error(`setup failed (${setup.code}): ${setup.stderr}`);
+  if (setup.code !== 0) {
+    await stack.close(); // the recorder would keep the test process alive
+    throw new Error(`setup failed (${setup.code}): ${setup.stderr}`);
+  }
   return stack;
 }
 

@@ -16,6 +16,10 @@ export async function globalSetup(): Promise<void> {
   process.env.AWS_SECRET_ACCESS_KEY = 'test';
   process.env.AWS_REGION = 'us-east-1';
   process.env.AWS_EC2_METADATA_DISABLED = 'true';
+  // Bedrock is off unless a test turns it on against its own stand-in (test/support/bedrock-stand-in.ts).
+  delete process.env.AWS_ENDPOINT_URL_BEDROCK_RUNTIME;
+  process.env.INGEST_TEXT_EMBEDDING_MODEL = 'none';
+  process.env.INGEST_IMAGE_EMBEDDING_MODEL = 'none';
 
   const [fauxqs, dynamo] = await Promise.all([startFauxqsServer(), startDynamoDbLocal()]);
   running.push(fauxqs, dynamo);

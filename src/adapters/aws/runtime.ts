@@ -4,18 +4,20 @@ import type { Logger } from '../../observability/logger.ts';
 import { StartupError } from '../../errors.ts';
 import { classifyError } from '../../pipeline/classify.ts';
 import type { Runtime } from '../../runtime.ts';
-import { OpenSearchIndex } from '../index/opensearch.ts';
+import { createOpenSearchIndex } from '../index/create-opensearch.ts';
 import { DynamoDbState } from '../state/dynamodb.ts';
 import { S3Storage } from '../storage/s3.ts';
 import { StorageCheckpoints } from '../checkpoint/storage.ts';
 import { createAwsClients } from './clients.ts';
+import type { ConfiguredModels } from '../embedder/configured-models.ts';
+import { checkIndexDimensions } from '../embedder/index-dimensions.ts';
 
 /** The production runtime: SQS, S3, DynamoDB and OpenSearch from configuration. */
-export async function createAwsRuntime(config: Config, logger: Logger): Promise<Runtime> {
+export async function createAwsRuntime(config: Config, logger: Logger, models: ConfiguredModels = { text: null, image: null }): Promise<Runtime> {
   requireForQueueMode(config);
   const queueUrl = config.queueUrl!;
+  const index = createOpenSearchIndex(config); // before the clients: a ConfigError leaves nothing open
   const clients = createAwsClients();
-  const index = new OpenSearchIndex({ url: config.openSearchUrl!, index: config.openSearchIndex });
   const state = new DynamoDbState({ client: clients.dynamodb, table: config.stateTable! });
   const close = async () => {
     // Every message is settled by now; a write still in flight belongs to released work.
@@ -28,6 +30,7 @@ export async function createAwsRuntime(config: Config, logger: Logger): Promise<
     if (!described.exists) {
       throw new StartupError(`OpenSearch index "${config.openSearchIndex}" does not exist: run "spot-ingest setup" first`);
     }
+    checkIndexDimensions(config.openSearchIndex, described.dims, models);
     let dlqUrl = config.dlqUrl;
     if (dlqUrl === undefined) {
       dlqUrl = await discoverDlqUrl(clients.sqs, queueUrl).catch((err: unknown) => {

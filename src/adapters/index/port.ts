@@ -24,6 +24,13 @@ export interface IndexDocument {
   thumbnail_key: string | null;
   text_embedding?: number[] | null;
   image_embedding?: number[] | null;
+  /**
+   * true when the document was indexed without vectors it should have (the daily Bedrock budget
+   * was spent): `spot-ingest reembed` finds these and embeds them.
+   */
+  embedding_pending?: boolean;
+  /** The text embedding was made from the beginning of `content` only (the model's input limit). */
+  text_embedding_truncated?: boolean | null;
   warnings: string[];
   /** Encoding the text was decoded from, when it was a text file. */
   encoding?: string | null;
@@ -48,6 +55,18 @@ export interface SearchHit {
   snippet: string;
 }
 
+export interface SearchOptions extends IndexOptions {
+  size?: number;
+  /** Query embeddings: each adds a k-NN ranking on its field, fused with the text ranking (RRF). */
+  vectors?: { text?: number[] | null; image?: number[] | null };
+}
+
+export interface PendingPage {
+  docs: IndexDocument[];
+  /** Pass back as `after` for the next page; undefined when there is none. */
+  next?: string;
+}
+
 export interface IndexPort {
   /** Create or replace the document with this id. Rejects with an IngestError for this document only. */
   upsert(doc: IndexDocument, options?: IndexOptions): Promise<void>;
@@ -55,7 +74,10 @@ export interface IndexPort {
   delete(id: string, options?: IndexOptions): Promise<void>;
   /** Fetch a document by id (null when absent). */
   get(id: string, options?: IndexOptions): Promise<IndexDocument | null>;
-  search(query: string, options?: IndexOptions & { size?: number }): Promise<SearchHit[]>;
+  /** Ranked hits: the text match alone, or hybrid when `vectors` are given. */
+  search(query: string, options?: SearchOptions): Promise<SearchHit[]>;
+  /** Documents marked `embedding_pending`, a page at a time, in a stable order. */
+  listPendingEmbeddings(options: IndexOptions & { size: number; after?: string }): Promise<PendingPage>;
   /** Flush pending batched writes and release resources. Idempotent. */
   close(): Promise<void>;
 }

@@ -19,7 +19,8 @@ import { permanent } from '../../errors.ts';
 import { resolveDatabase, type DatabaseSource, type OpenDatabaseOptions } from '../sqlite/open.ts';
 import { ensureSchema } from '../sqlite/schema.ts';
 import { mapSqliteError } from '../sqlite/transaction.ts';
-import type { IndexDocument, IndexOptions, IndexPort, SearchHit, TextSource } from './port.ts';
+import type { IndexDocument, IndexOptions, IndexPort, PendingPage, SearchHit, SearchOptions, TextSource } from './port.ts';
+import { reciprocalRankFusion } from './rrf.ts';
 
 export interface SqliteIndexOptions {
   /** Close the connection on close(). Defaults to true when given a path, false for a DatabaseSync. */
@@ -125,20 +126,50 @@ export class SqliteIndex implements IndexPort {
       throw mapSqliteError(err, `get of document ${id}`, { id });
     }
     if (row === undefined) return null;
+    return this.toDocument(row);
+  }
+
+  private toDocument(row: Row): IndexDocument {
     const rest = JSON.parse(String(row['doc'])) as Omit<IndexDocument, 'id' | 'content'>;
     return { ...rest, id: String(row['id']), content: String(row['content'] ?? '') };
   }
 
-  async search(query: string, options: IndexOptions & { size?: number } = {}): Promise<SearchHit[]> {
+  /**
+   * Text search; with query vectors, hybrid: each vector ranks the documents that have that
+   * embedding by cosine similarity (an exact scan — a laptop's index is small), and the rankings
+   * are fused with the text ranking by reciprocal rank fusion, as the OpenSearch adapter does.
+   */
+  async search(query: string, options: SearchOptions = {}): Promise<SearchHit[]> {
     this.check(options);
     const size = Math.min(MAX_SEARCH_SIZE, Math.floor(options.size ?? DEFAULT_SEARCH_SIZE));
     const parsed = parseQuery(query);
     if (!(size > 0) || (parsed.long.length === 0 && parsed.short.length === 0)) return [];
     try {
-      return parsed.long.length > 0 ? this.searchFts(parsed, size) : this.searchLike(parsed.short, size);
+      const text = parsed.long.length > 0 ? this.searchFts(parsed, size) : this.searchLike(parsed.short, size);
+      const rankings = [text];
+      const terms = [...parsed.long, ...parsed.short];
+      for (const [field, vector] of [['text_embedding', options.vectors?.text], ['image_embedding', options.vectors?.image]] as const) {
+        if (vector) rankings.push(this.searchVector(field, vector, size, terms));
+      }
+      return rankings.length === 1 ? text : reciprocalRankFusion(rankings, { size });
     } catch (err) {
       throw mapSqliteError(err, 'search', { query });
     }
+  }
+
+  /** Documents marked embedding_pending, in insertion order; `after` is the last row's position. */
+  async listPendingEmbeddings(options: IndexOptions & { size: number; after?: string }): Promise<PendingPage> {
+    this.check(options);
+    const after = options.after === undefined ? 0 : Number(options.after);
+    if (!Number.isSafeInteger(after) || after < 0) throw permanent('INDEX_REQUEST_REJECTED', `invalid page position "${options.after}"`);
+    const size = Math.max(1, Math.floor(options.size));
+    const rows = this.db.prepare(`
+      SELECT seq, id, content, doc FROM documents
+      WHERE json_extract(doc, '$.embedding_pending') = 1 AND seq > ?
+      ORDER BY seq LIMIT ?`).all(after, size + 1) as Row[];
+    const docs = rows.slice(0, size).map((row) => this.toDocument(row));
+    const last = rows[size - 1];
+    return rows.length > size && last ? { docs, next: String(last['seq']) } : { docs };
   }
 
   /** Number of documents in the index. */
@@ -182,6 +213,21 @@ export class SqliteIndex implements IndexPort {
       const text = String(row['snippet'] ?? '');
       return toHit(row, ownSnippet ? makeSnippet(text, terms) : text);
     });
+  }
+
+  /** The documents nearest to `vector` on `field` (cosine), best first; snippets as for a text hit. */
+  private searchVector(field: 'text_embedding' | 'image_embedding', vector: readonly number[], size: number, terms: readonly string[]): SearchHit[] {
+    const rows = this.db.prepare(`
+      SELECT id, bucket, "key" AS key, file_name, original_path, text_source, content, json_extract(doc, '$.${field}') AS vector
+      FROM documents WHERE json_type(doc, '$.${field}') = 'array'`).all() as Row[];
+    const scored: Array<{ row: Row; score: number }> = [];
+    for (const row of rows) {
+      const stored = JSON.parse(String(row['vector'])) as number[];
+      if (stored.length !== vector.length) continue;
+      scored.push({ row, score: cosine(vector, stored) });
+    }
+    scored.sort((a, b) => b.score - a.score);
+    return scored.slice(0, size).map(({ row, score }) => toHit({ ...row, score: (1 + score) / 2 }, makeSnippet(String(row['content'] ?? ''), terms)));
   }
 
   /** Short terms only: the trigram index cannot help; scan and rank by occurrences. */
@@ -271,6 +317,20 @@ export function makeSnippet(text: string, terms: readonly string[]): string {
   const window = text.slice(start, end);
   const marked = window.replace(termPattern(terms), (m) => `${HIGHLIGHT_OPEN}${m}${HIGHLIGHT_CLOSE}`);
   return `${start > 0 ? ELLIPSIS : ''}${marked}${end < text.length ? ELLIPSIS : ''}`;
+}
+
+function cosine(a: readonly number[], b: readonly number[]): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    dot += x * y;
+    na += x * x;
+    nb += y * y;
+  }
+  return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
 }
 
 function isLowSurrogate(code: number): boolean {

@@ -241,6 +241,44 @@ describe('SqliteIndex', () => {
     db.close();
   });
 
+  test('with query vectors the search is hybrid: a document only the k-NN finds appears, fused by rank', async () => {
+    const near = doc('photos/kitten.jpg', 'a picture', { text_embedding: [1, 0, 0], image_embedding: [0, 1] });
+    const far = doc('notes/dog.txt', 'dog notes about a cat', { text_embedding: [0, 1, 0] });
+    const none = doc('notes/plain.txt', 'cat without vectors');
+    for (const d of [near, far, none]) await index.upsert(d);
+
+    const textOnly = await index.search('cat');
+    assert.ok(!textOnly.some((h) => h.id === near.id), 'the text match alone does not find it');
+    const hybrid = await index.search('cat', { vectors: { text: [0.9, 0.1, 0] } });
+    assert.deepEqual(new Set(hybrid.map((h) => h.id)), new Set([near.id, far.id, none.id]));
+    // far is both a text hit and the nearest vector: first after fusion
+    assert.equal(hybrid[0]!.id, far.id);
+    const byImage = await index.search('cat', { vectors: { image: [0, 1] } });
+    assert.ok(byImage.some((h) => h.id === near.id));
+    assert.ok(hybrid.every((h) => h.score > 0 && h.score < 1), 'fused scores');
+    // a vector of another length is no match (another model's vectors)
+    const other = await index.search('picture', { vectors: { text: [1, 0] } });
+    assert.deepEqual(other.map((h) => h.id), [near.id]);
+  });
+
+  test('listPendingEmbeddings pages through the pending documents once each, in a stable order', async () => {
+    const docs = Array.from({ length: 7 }, (_, i) => doc(`p/${i}.txt`, `pending ${i}`, { embedding_pending: i % 3 !== 0 }));
+    for (const d of docs) await index.upsert(d);
+    const seen: string[] = [];
+    let after: string | undefined;
+    for (let pages = 0; pages < 10; pages++) {
+      const page = await index.listPendingEmbeddings({ size: 2, ...(after !== undefined ? { after } : {}) });
+      seen.push(...page.docs.map((d) => d.key));
+      assert.ok(page.docs.every((d) => d.embedding_pending === true && d.content.startsWith('pending')));
+      if (page.next === undefined) break;
+      after = page.next;
+      // filling one in while paging does not make another be skipped
+      await index.upsert({ ...page.docs[0]!, embedding_pending: false });
+    }
+    assert.deepEqual(seen, ['p/1.txt', 'p/2.txt', 'p/4.txt', 'p/5.txt']);
+    await assert.rejects(index.listPendingEmbeddings({ size: 2, after: 'nope' }), (e) => isIngestError(e) && !e.retryable);
+  });
+
   test('an abort signal rejects before anything is done; a document without an id is refused', async () => {
     await assert.rejects(index.upsert(WEATHER, { signal: AbortSignal.abort() }), { name: 'AbortError' });
     await assert.rejects(index.search('x', { signal: AbortSignal.abort() }), { name: 'AbortError' });
