@@ -6,14 +6,9 @@
  */
 export type ModelFamily = 'titan-text-v2' | 'titan-multimodal-g1' | 'cohere-embed-v3';
 
-export interface ModelSpec {
-  /** The id as configured (sent to Bedrock unchanged). */
-  id: string;
-  /** The known base id it resolved to, e.g. `amazon.titan-embed-text-v2:0`. */
-  baseId: string;
+/** What a model takes and costs. */
+interface ModelLimits {
   family: ModelFamily;
-  /** Chosen output dimension. */
-  dimensions: number;
   /** What it embeds. */
   text: boolean;
   image: boolean;
@@ -28,34 +23,36 @@ export interface ModelSpec {
   usdPerImage: number;
 }
 
-interface KnownModel {
-  family: ModelFamily;
-  dimensions: readonly number[];
+export interface ModelSpec extends ModelLimits {
+  /** The id as configured (sent to Bedrock unchanged). */
+  id: string;
+  /** The known base id it resolved to, e.g. `amazon.titan-embed-text-v2:0`. */
+  baseId: string;
+  /** Chosen output dimension. */
+  dimensions: number;
+}
+
+interface KnownModel extends ModelLimits {
+  /** Output dimensions the model offers. */
+  sizes: readonly number[];
   defaultDimensions: number;
-  text: boolean;
-  image: boolean;
-  maxTextChars: number;
-  maxTextTokens: number;
-  maxImageSide: number;
-  usdPer1kTokens: number;
-  usdPerImage: number;
 }
 
 export const KNOWN_MODELS: Readonly<Record<string, KnownModel>> = {
   // 8192 tokens and 50 000 characters; prepare-text.ts cuts at an estimate of the token limit
   // (Japanese runs near one token per character, English near four characters per token).
   'amazon.titan-embed-text-v2:0': {
-    family: 'titan-text-v2', dimensions: [256, 512, 1024], defaultDimensions: 1024, text: true, image: false,
+    family: 'titan-text-v2', sizes: [256, 512, 1024], defaultDimensions: 1024, text: true, image: false,
     maxTextChars: 50_000, maxTextTokens: 8_192, maxImageSide: 0, usdPer1kTokens: 0.00002, usdPerImage: 0,
   },
   // Text input is English only and 128 tokens: it is used for images (and English queries against them).
   'amazon.titan-embed-image-v1': {
-    family: 'titan-multimodal-g1', dimensions: [256, 384, 1024], defaultDimensions: 1024, text: true, image: true,
+    family: 'titan-multimodal-g1', sizes: [256, 384, 1024], defaultDimensions: 1024, text: true, image: true,
     maxTextChars: 500, maxTextTokens: 128, maxImageSide: 2048, usdPer1kTokens: 0.0008, usdPerImage: 0.00006,
   },
   // 512 tokens per text (the model truncates the end itself), 2048 characters per text.
   'cohere.embed-multilingual-v3': {
-    family: 'cohere-embed-v3', dimensions: [1024], defaultDimensions: 1024, text: true, image: false,
+    family: 'cohere-embed-v3', sizes: [1024], defaultDimensions: 1024, text: true, image: false,
     maxTextChars: 2_048, maxTextTokens: 512, maxImageSide: 0, usdPer1kTokens: 0.0001, usdPerImage: 0,
   },
 };
@@ -86,17 +83,13 @@ export function resolveModel(id: string, dimensions?: number, use: 'text' | 'ima
   if (base === undefined) {
     throw new UnknownModelError(`unknown embedding model "${id}": spot-ingest knows ${Object.keys(KNOWN_MODELS).join(', ')} (optionally with a region prefix such as "us." or as an ARN)`);
   }
-  const known = KNOWN_MODELS[base]!;
-  if (use === 'image' && !known.image) {
+  const { sizes, defaultDimensions, ...limits } = KNOWN_MODELS[base]!;
+  if (use === 'image' && !limits.image) {
     throw new UnknownModelError(`model "${id}" does not embed images: use amazon.titan-embed-image-v1`);
   }
-  const dims = dimensions ?? known.defaultDimensions;
-  if (!known.dimensions.includes(dims)) {
-    throw new RangeError(`model "${id}" returns vectors of ${known.dimensions.join(', ')} dimensions, not ${dims}`);
+  const dims = dimensions ?? defaultDimensions;
+  if (!sizes.includes(dims)) {
+    throw new RangeError(`model "${id}" returns vectors of ${sizes.join(', ')} dimensions, not ${dims}`);
   }
-  return {
-    id, baseId: base, family: known.family, dimensions: dims, text: known.text, image: known.image,
-    maxTextChars: known.maxTextChars, maxTextTokens: known.maxTextTokens, maxImageSide: known.maxImageSide,
-    usdPer1kTokens: known.usdPer1kTokens, usdPerImage: known.usdPerImage,
-  };
+  return { ...limits, id, baseId: base, dimensions: dims };
 }
