@@ -28,7 +28,7 @@ export async function searchCommand(
     index = new SqliteIndex(path);
     where = path;
   }
-  const embeddings = await createEmbeddings(config).catch(async (e: unknown) => {
+  const embeddings = await createEmbeddings(config, { probe: false }).catch(async (e: unknown) => {
     await index.close();
     throw e;
   });

@@ -88,3 +88,18 @@ test('local mode without AWS credentials: embeddings are off, and doctor says wh
     await rm(home, { recursive: true, force: true });
   }
 });
+
+test('local mode with credentials but no Bedrock access: embeddings are switched off once, not retried per sample; doctor fails with the fix', async () => {
+  bedrock.fail({ status: 403 });
+  try {
+    const doctor = await runCli(['doctor', '--json'], localEnv());
+    const results = JSON.parse(doctor.stdout) as Array<{ name: string; ok: boolean; detail: string; fix?: string }>;
+    const check = results.find((r) => r.name === 'Bedrock embeddings')!;
+    assert.equal(check.ok, false);
+    assert.match(check.detail, /^embeddings: off \(Bedrock did not answer: EMBEDDING_ACCESS_DENIED/);
+    assert.match(check.fix ?? '', /bedrock:InvokeModel/);
+    assert.equal(doctor.code, 1);
+  } finally {
+    bedrock.reset();
+  }
+});

@@ -14,6 +14,8 @@ import { BedrockEmbedder } from './bedrock.ts';
 import { configuredModels, type ConfiguredModels } from './configured-models.ts';
 import { DailyBudget } from './daily-budget.ts';
 import { EmbeddingService } from './embedding-service.ts';
+import { probeModels } from './probe-models.ts';
+import { classifyError } from '../../pipeline/classify.ts';
 
 export type EmbeddingsConfig = Pick<Config,
   'localMode' | 'dataDir' | 'textEmbeddingModel' | 'imageEmbeddingModel' | 'textEmbeddingDimensions' | 'imageEmbeddingDimensions' | 'bedrockDailyBudgetUsd' | 'bedrockCircuitSeconds'>;
@@ -32,6 +34,10 @@ export interface CreateEmbeddingsOptions {
   metrics?: Metrics;
   onWarning?: (message: string) => void;
   onCircuitChange?: (state: 'closed' | 'open' | 'half-open') => void;
+  /** Local mode makes one trial call per model (default); false skips it (a search falls back to text anyway). */
+  probe?: boolean;
+  /** How long local mode's one trial call per model may take. */
+  probeTimeoutMs?: number;
   /** How long local mode waits for the credential chain (it may try IMDS off EC2). */
   credentialTimeoutMs?: number;
 }
@@ -74,6 +80,17 @@ export async function createEmbeddings(config: EmbeddingsConfig, options: Create
     ...(options.metrics ? { metrics: options.metrics } : {}),
     ...(options.onCircuitChange ? { onCircuitChange: options.onCircuitChange } : {}),
   });
+  if (config.localMode && options.probe !== false) {
+    // a laptop's credentials may have no Bedrock access: find out once, instead of retrying every sample
+    try {
+      await probeModels(service, AbortSignal.timeout(options.probeTimeoutMs ?? 15_000));
+    } catch (err) {
+      await service.close();
+      client.destroy();
+      const e = classifyError(err);
+      return off(models, `Bedrock did not answer: ${e.code}: ${e.message}`);
+    }
+  }
   const on = [models.text ? `text ${models.text.id} (${models.text.dimensions})` : '', models.image ? `image ${models.image.id} (${models.image.dimensions})` : ''].filter(Boolean);
   const cap = config.bedrockDailyBudgetUsd !== undefined ? `, budget $${config.bedrockDailyBudgetUsd}/day` : '';
   return {
