@@ -84,10 +84,24 @@ test('vectors of the configured dimension reach the index, for text and for imag
     const photo = 'photos/receipt.jpg';
     await putObject(r.stack.s3, r.stack.bucket, photo, await readFile(join(FIXTURES, 'photo-exif-rotated.jpg')));
     await send(r.stack.sqs, r.stack.queueUrl, nativeEvent(r.stack.bucket, photo));
-    await waitFor(() => [...keys, photo].every((k) => docOf(r, k) !== undefined), { timeoutMs: 90_000, what: 'every document indexed' });
+    // a million characters of Japanese: far over Titan's 8192 tokens
+    const [huge] = await uploadTexts(r, 'huge', ['会議の議事録です。'.repeat(111_112)]);
+    const [empty] = await uploadTexts(r, 'empty', ['']);
+    await waitFor(() => [...keys, photo, huge!, empty!].every((k) => docOf(r, k) !== undefined), { timeoutMs: 90_000, what: 'every document indexed' });
+
+    const big = docOf(r, huge!)!;
+    assert.equal((big.text_embedding as number[]).length, 256);
+    assert.equal(big.text_embedding_truncated, true);
+    assert.ok((big.warnings as string[]).some((w) => /^EMBEDDING_TEXT_TRUNCATED: .* of 1000008 characters/.test(w)), String(big.warnings));
+    assert.ok((big.content as string).length === 1_000_008, 'the whole text is still indexed');
+    const blank = docOf(r, empty!)!;
+    assert.equal(blank.text_embedding, undefined, 'empty text gets no vector');
+    assert.ok(!bedrock.requests.some((q) => (q.body as { inputText?: string }).inputText === ''), 'and no call');
+    assert.equal(bedrock.counts()[400] ?? 0, 0, 'nothing sent was over a limit');
 
     for (const key of keys) {
       const doc = docOf(r, key)!;
+      assert.deepEqual(doc.warnings, [], key);
       assert.equal((doc.text_embedding as number[]).length, 256, key);
       assert.equal(doc.embedding_pending, false);
       assert.equal(doc.text_embedding_truncated, false);
@@ -103,7 +117,7 @@ test('vectors of the configured dimension reach the index, for text and for imag
     assert.ok((await metric(r, 'spot_ingest_bedrock_input_tokens_total', 'amazon.titan-embed-text-v2:0')) > 0);
     assert.equal(await metric(r, 'spot_ingest_bedrock_images_total', 'amazon.titan-embed-image-v1'), 1);
     assert.ok((await metric(r, 'spot_ingest_bedrock_estimated_cost_usd_total')) > 0);
-    assert.ok((await metric(r, 'spot_ingest_step_duration_seconds_count', 'step="embed"')) >= 4);
+    assert.ok((await metric(r, 'spot_ingest_step_duration_seconds_count', 'step="embed"')) >= 5);
 
     // hybrid search through the CLI: the text match and the k-NN on the query's vector, fused
     const search = await runCli(['search', '請求書', '--json'], r.stack.env());
