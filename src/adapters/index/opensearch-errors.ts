@@ -9,7 +9,8 @@ export interface OpenSearchErrorInfo {
   reason: string | undefined;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+/** A JSON object (not null, not an array): the shape every OpenSearch answer is checked for. */
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
