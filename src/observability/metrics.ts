@@ -67,7 +67,7 @@ export class Metrics {
   });
   readonly bedrockBudgetSpent = new Gauge({
     name: 'spot_ingest_bedrock_budget_spent_usd',
-    help: 'Estimated Bedrock spend of this process today (UTC), counted against INGEST_BEDROCK_DAILY_BUDGET_USD',
+    help: 'Estimated Bedrock spend today (UTC) counted against INGEST_BEDROCK_DAILY_BUDGET_USD: the fleet\'s (state table) in queue mode, this instance\'s in local mode',
     registers: [this.registry],
   });
   readonly bedrockCircuitOpen = new Gauge({

@@ -13,12 +13,14 @@ import { createBedrockRuntimeClient } from './bedrock-client.ts';
 import { BedrockEmbedder } from './bedrock.ts';
 import { configuredModels, type ConfiguredModels } from './configured-models.ts';
 import { DailyBudget } from './daily-budget.ts';
+import { createAwsClients } from '../aws/clients.ts';
+import { DynamoDbSpendLedger } from '../state/dynamodb-spend-ledger.ts';
 import { EmbeddingService } from './embedding-service.ts';
 import { probeModels } from './probe-models.ts';
 import { classifyError } from '../../pipeline/classify.ts';
 
 export type EmbeddingsConfig = Pick<Config,
-  'localMode' | 'dataDir' | 'textEmbeddingModel' | 'imageEmbeddingModel' | 'textEmbeddingDimensions' | 'imageEmbeddingDimensions' | 'bedrockDailyBudgetUsd' | 'bedrockCircuitSeconds'>;
+  'localMode' | 'dataDir' | 'textEmbeddingModel' | 'imageEmbeddingModel' | 'textEmbeddingDimensions' | 'imageEmbeddingDimensions' | 'bedrockDailyBudgetUsd' | 'bedrockCircuitSeconds' | 'stateTable'>;
 
 export interface Embeddings {
   /** undefined ⇒ embeddings are off. */
@@ -68,9 +70,13 @@ export async function createEmbeddings(config: EmbeddingsConfig, options: Create
       return off(models, 'no AWS credentials found; configure credentials (e.g. AWS_PROFILE) to embed with Bedrock');
     }
   }
+  // a capped fleet adds its spend up in the state table; otherwise (and in local mode) a file per instance
+  const shared = !config.localMode && config.stateTable !== undefined && config.bedrockDailyBudgetUsd !== undefined
+    ? createAwsClients(env).dynamodb : undefined;
+  const cleanup = () => { shared?.destroy(); };
   const budget = await DailyBudget.open({
     ...(config.bedrockDailyBudgetUsd !== undefined ? { limitUsd: config.bedrockDailyBudgetUsd } : {}),
-    persistPath: join(config.dataDir, 'bedrock-spend.json'),
+    ...(shared ? { ledger: new DynamoDbSpendLedger(shared, config.stateTable!) } : { persistPath: join(config.dataDir, 'bedrock-spend.json') }),
     ...(options.onWarning ? { onWarning: options.onWarning } : {}),
   });
   const text = models.text ? new BedrockEmbedder({ client, model: models.text }) : null;
@@ -87,18 +93,20 @@ export async function createEmbeddings(config: EmbeddingsConfig, options: Create
     } catch (err) {
       await service.close();
       client.destroy();
+      cleanup();
       const e = classifyError(err);
       return off(models, `Bedrock did not answer: ${e.code}: ${e.message}`);
     }
   }
   const on = [models.text ? `text ${models.text.id} (${models.text.dimensions})` : '', models.image ? `image ${models.image.id} (${models.image.dimensions})` : ''].filter(Boolean);
-  const cap = config.bedrockDailyBudgetUsd !== undefined ? `, budget $${config.bedrockDailyBudgetUsd}/day` : '';
+  const cap = config.bedrockDailyBudgetUsd !== undefined ? `, budget $${config.bedrockDailyBudgetUsd}/day ${shared ? 'for the fleet (state table)' : 'for this instance'}` : '';
   return {
     service, models,
     description: `embeddings: on — Bedrock in ${region}: ${on.join(', ')}${cap}`,
     close: async () => {
       await service.close();
       client.destroy();
+      cleanup();
     },
   };
 }

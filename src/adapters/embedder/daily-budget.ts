@@ -5,10 +5,16 @@
  * or unreadable file starts at 0; an unreadable one is reported through `onWarning`), `charge()`
  * saves at most once a second (time read on each call, no timers) and `close()` always saves.
  * A save writes a temporary file and renames it over the old one, so a crash never leaves a torn file.
+ *
+ * With a `ledger` (the state table) the cap is the fleet's: this instance's charges are added to
+ * the day's shared total at most every `syncIntervalMs` (and on close), and `spentToday` is the last
+ * total the ledger returned plus what is not yet added. A failed sync keeps the amount for the next
+ * one (and warns); meanwhile the instance goes on with what it knows.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import type { SpendLedger } from './spend-ledger.ts';
 
 export interface DailyBudgetOptions {
   /** USD a UTC day; undefined ⇒ no cap. */
@@ -18,6 +24,10 @@ export interface DailyBudgetOptions {
   persistPath?: string;
   /** An unreadable spend file, or a failed save (neither stops anything). */
   onWarning?: (message: string) => void;
+  /** The fleet's shared total (instead of persistPath). */
+  ledger?: SpendLedger;
+  /** Shortest interval between ledger syncs from charge() (default 5 s). */
+  syncIntervalMs?: number;
 }
 
 export interface PersistedSpend {
@@ -27,6 +37,7 @@ export interface PersistedSpend {
 
 /** Shortest interval between saves from charge(). */
 export const SAVE_INTERVAL_MS = 1_000;
+export const SYNC_INTERVAL_MS = 5_000;
 
 export class DailyBudget {
   readonly limitUsd: number | undefined;
@@ -39,6 +50,15 @@ export class DailyBudget {
   #savedAt = Number.NEGATIVE_INFINITY;
   /** Saves run one after another, each writing the state as of when it runs. */
   #saving: Promise<void> = Promise.resolve();
+  readonly #ledger: SpendLedger | undefined;
+  readonly #syncIntervalMs: number;
+  /** The day's fleet total as the ledger last returned it (this instance's synced charges included). */
+  #fleet = 0;
+  /** Charged here, not yet added to the ledger (#sending: being added right now). */
+  #unsent = 0;
+  #sending = 0;
+  #syncedAt = Number.NEGATIVE_INFINITY;
+  #syncing: Promise<void> = Promise.resolve();
 
   constructor(options: DailyBudgetOptions = {}) {
     if (options.limitUsd !== undefined && !(options.limitUsd >= 0)) {
@@ -49,12 +69,15 @@ export class DailyBudget {
     this.#now = options.now ?? (() => new Date());
     this.#onWarning = options.onWarning ?? (() => {});
     this.#day = utcDay(this.#now());
+    this.#ledger = options.ledger;
+    this.#syncIntervalMs = options.syncIntervalMs ?? SYNC_INTERVAL_MS;
   }
 
   /** A budget with today's spend read back from `persistPath` (when given). Never throws for the file. */
   static async open(options: DailyBudgetOptions): Promise<DailyBudget> {
     const budget = new DailyBudget(options);
-    if (options.persistPath !== undefined) await budget.#load(options.persistPath);
+    if (options.ledger !== undefined) await budget.#sync();
+    else if (options.persistPath !== undefined) await budget.#load(options.persistPath);
     return budget;
   }
 
@@ -64,10 +87,10 @@ export class DailyBudget {
     return this.#day;
   }
 
-  /** Estimated USD spent today. */
+  /** Estimated USD spent today: by the fleet with a ledger, else by this instance. */
   get spentToday(): number {
     this.#roll();
-    return this.#spent;
+    return this.#ledger ? this.#fleet + this.#sending + this.#unsent : this.#spent;
   }
 
   /** USD left today (never below 0), or undefined without a cap. */
@@ -86,6 +109,12 @@ export class DailyBudget {
     if (!Number.isFinite(usd) || usd < 0) throw new RangeError(`a charge must be a finite number of USD of at least 0, not ${usd}`);
     this.#roll();
     this.#spent += usd;
+    if (this.#ledger) {
+      this.#unsent += usd;
+      const now = this.#now().getTime();
+      if (now - this.#syncedAt >= this.#syncIntervalMs) void this.#sync();
+      return;
+    }
     if (this.persistPath === undefined) return;
     const now = this.#now().getTime();
     if (now - this.#savedAt < SAVE_INTERVAL_MS) return;
@@ -95,7 +124,31 @@ export class DailyBudget {
 
   /** Saves the spend (when persisted) and waits for every save to finish. Never rejects. */
   async close(): Promise<void> {
-    if (this.persistPath !== undefined) await this.#save();
+    if (this.#ledger) await this.#sync();
+    else if (this.persistPath !== undefined) await this.#save();
+  }
+
+  /** Adds what is unsent to the ledger and takes its total; one sync at a time. Never rejects. */
+  #sync(): Promise<void> {
+    this.#syncedAt = this.#now().getTime();
+    this.#syncing = this.#syncing.then(async () => {
+      const ledger = this.#ledger!;
+      this.#roll();
+      const day = this.#day;
+      const amount = this.#unsent;
+      this.#unsent = 0;
+      this.#sending = amount;
+      try {
+        const total = await ledger.add(day, amount);
+        if (day === this.#day) this.#fleet = Math.max(this.#fleet, total);
+      } catch (err) {
+        if (day === this.#day) this.#unsent += amount;
+        this.#warn(`could not add the Bedrock spend to ${ledger.where}: ${err instanceof Error ? err.message : String(err)}`);
+      } finally {
+        this.#sending = 0;
+      }
+    });
+    return this.#syncing;
   }
 
   /** A throwing listener must not turn a background save into an unhandled rejection. */
@@ -112,6 +165,9 @@ export class DailyBudget {
     if (today === this.#day) return;
     this.#day = today;
     this.#spent = 0;
+    this.#fleet = 0;
+    this.#unsent = 0;
+    this.#sending = 0;
   }
 
   #save(): Promise<void> {

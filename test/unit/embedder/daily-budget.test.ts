@@ -241,3 +241,37 @@ test('a throwing onWarning does not make a background save reject', async (t) =>
   await sleep(10);
   assert.deepEqual(unhandled, []);
 });
+
+test('with a ledger: charges are added at most once per sync interval, a failed add is kept for the next one (with a warning)', async () => {
+  let now = Date.parse('2026-11-22T10:00:00Z');
+  const adds: number[] = [];
+  let failing = false;
+  let fleetElsewhere = 0;
+  const ledger = {
+    where: 'the test ledger',
+    async add(_day: string, usd: number) {
+      if (failing) throw new Error('throttled');
+      adds.push(usd);
+      fleetElsewhere += usd;
+      return fleetElsewhere;
+    },
+  };
+  const warnings: string[] = [];
+  const budget = await DailyBudget.open({ limitUsd: 1, ledger, now: () => new Date(now), syncIntervalMs: 5_000, onWarning: (m) => warnings.push(m) });
+  assert.deepEqual(adds, [0], 'open reads the fleet total');
+  fleetElsewhere = 0.5; // another instance spent
+  budget.charge(0.1); // too soon after open: kept
+  assert.deepEqual(adds, [0]);
+  assert.ok(Math.abs(budget.spentToday - 0.1) < 1e-9, 'what this instance knows');
+  now += 5_000;
+  failing = true;
+  budget.charge(0.1);
+  await budget.close();
+  assert.match(warnings.join('\n'), /could not add the Bedrock spend to the test ledger: throttled/);
+  assert.ok(Math.abs(budget.spentToday - 0.2) < 1e-9, 'a failed add is still counted here');
+  failing = false;
+  await budget.close();
+  assert.ok(Math.abs(adds.at(-1)! - 0.2) < 1e-9, 'and sent with the next sync');
+  assert.ok(Math.abs(budget.spentToday - 0.7) < 1e-9, 'now the fleet total');
+  assert.equal(budget.exhausted, false);
+});
