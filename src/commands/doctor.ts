@@ -157,7 +157,8 @@ export function doctorChecks(config: Config): { checks: Check[]; close: () => vo
         const d = await os.describeIndex();
         if (!d.exists) throw new Error(`index "${config.openSearchIndex}" does not exist`);
         checkIndexDimensions(config.openSearchIndex, d.dims, configuredModels(config));
-        return { detail: `"${config.openSearchIndex}" exists; vectors: text ${d.dims.text ?? 'none'}, image ${d.dims.image ?? 'none'}` };
+        const target = d.kind === 'alias' ? `alias → ${d.indices.join(', ')}` : `a concrete index (run "spot-ingest setup --roll" to put it behind an alias)`;
+        return { detail: `"${config.openSearchIndex}" is ${target}; vectors: text ${d.dims.text ?? 'none'}, image ${d.dims.image ?? 'none'}` };
       },
     });
   } else {

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../support/daemon.ts';
 import { createE2eStack, type E2eStack } from '../support/e2e-stack.ts';
+import { startBedrockStandIn } from '../support/bedrock-stand-in.ts';
 
 let stack: E2eStack;
 test.before(async () => {
@@ -66,4 +67,36 @@ test('local mode needs nothing but a writable data dir', async () => {
   } finally {
     await rm(dataDir, { recursive: true, force: true });
   }
+});
+
+test('with Bedrock: each model is invoked once, and the index vector dimensions are checked against the models', async (t) => {
+  const bedrock = await startBedrockStandIn();
+  t.after(() => bedrock.close());
+  const models = {
+    AWS_ENDPOINT_URL_BEDROCK_RUNTIME: bedrock.url,
+    INGEST_TEXT_EMBEDDING_MODEL: 'cohere.embed-multilingual-v3',
+    INGEST_IMAGE_EMBEDDING_MODEL: 'amazon.titan-embed-image-v1', INGEST_IMAGE_EMBEDDING_DIMENSIONS: '384',
+  };
+  const embedded = await createE2eStack('doctor-embed', { env: models });
+  t.after(() => embedded.close());
+  const json = async (env: Record<string, string>) => {
+    const r = await runCli(['doctor', '--json'], embedded.env(env));
+    return { code: r.code, byName: new Map((JSON.parse(r.stdout) as Array<{ name: string; ok: boolean; detail: string; fix?: string }>).map((x) => [x.name, x])) };
+  };
+
+  const ok = await json({});
+  assert.equal(ok.code, 0);
+  assert.match(ok.byName.get('Bedrock embeddings')!.detail, /cohere\.embed-multilingual-v3 answered 1024 dims; amazon\.titan-embed-image-v1 answered 384 dims/);
+  assert.match(ok.byName.get('OpenSearch index')!.detail, new RegExp(`is alias → ${embedded.index}-v1; vectors: text 1024, image 384`));
+
+  const mismatch = await json({ INGEST_IMAGE_EMBEDDING_DIMENSIONS: '256' });
+  assert.equal(mismatch.code, 1);
+  assert.match(mismatch.byName.get('OpenSearch index')!.detail, /image_embedding has 384 dimensions in the index, but .* makes 256/);
+  assert.match(mismatch.byName.get('OpenSearch index')!.fix ?? '', /setup --roll --reindex/);
+
+  bedrock.fail({ status: 403 });
+  const denied = await json({});
+  assert.equal(denied.byName.get('Bedrock embeddings')!.ok, false);
+  assert.match(denied.byName.get('Bedrock embeddings')!.detail, /access to Bedrock model cohere\.embed-multilingual-v3 was denied/);
+  assert.match(denied.byName.get('Bedrock embeddings')!.fix ?? '', /bedrock:InvokeModel/);
 });
