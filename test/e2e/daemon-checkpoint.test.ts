@@ -89,7 +89,8 @@ test('a notice releases the slow PDF with its pages checkpointed; a second daemo
     await (await stack.s3.send(new GetObjectCommand({ Bucket: bucket, Key: checkpointKey }))).Body!.transformToString(),
   ) as { pages: Array<{ page: number; source: string }> };
   const checkpointed = saved.pages.length;
-  assert.ok(checkpointed >= 2 && checkpointed < PAGES, `${checkpointed} of ${PAGES} pages checkpointed`);
+  // at least the first periodic save; how many more depends on how busy the machine is
+  assert.ok(checkpointed >= 1 && checkpointed < PAGES, `${checkpointed} of ${PAGES} pages checkpointed`);
   assert.ok(saved.pages.every((p) => p.source === 'ocr'));
   assert.equal(stack.indexed(slowKey), false);
   assert.equal((await queueCounts(stack.sqs, stack.queueUrl)).visible, 1, 'the released PDF is back on the queue at once');
