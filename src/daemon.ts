@@ -82,6 +82,8 @@ export async function runDaemon(config: Config, logger: Logger): Promise<number>
       metrics,
       ...(runtime.settled ? { onSettled: runtime.settled } : {}),
       ...(protection ? { onInFlightChange: (n: number) => protection.update(n) } : {}),
+      // an open Bedrock circuit leaves messages in the queue rather than failing them one by one
+      ...(embedder ? { holdReceiving: () => (embedder.holdMs > 0 ? { ms: embedder.holdMs, reason: embedder.problem ?? 'bedrock circuit open' } : undefined) } : {}),
       process: createMessageProcessor({
         state: runtime.state,
         index: runtime.index,

@@ -26,6 +26,8 @@ export interface ConsumerOptions {
   onSettled?: (message: QueueMessage, outcome: MessageOutcome, result: JobResult) => void;
   /** Told the number of jobs in flight whenever one starts or ends (a listener's throw is logged). */
   onInFlightChange?: (inFlight: number) => void;
+  /** Why and how long (ms) receiving should wait, e.g. while the Bedrock circuit is open; undefined ⇒ receive. */
+  holdReceiving?: () => { ms: number; reason: string } | undefined;
 }
 
 /** The reason a job's signal carries when the daemon gives its message back to the queue. */
@@ -48,6 +50,8 @@ export class Consumer {
   #drainDeadline = Number.POSITIVE_INFINITY;
   #deadlineTimer: NodeJS.Timeout | undefined;
   #rearmDeadline: (() => void) | undefined;
+  /** Why receiving is paused right now (holdReceiving), for the log. */
+  #holdReason: string | undefined;
   /** When each in-flight job started (epoch ms), by message id. */
   readonly #startedAt = new Map<string, number>();
   /** Durations (ms) of the last jobs that finished 'done': the predictor's evidence. */
@@ -63,11 +67,24 @@ export class Consumer {
       ...(options.waitTimeSeconds === undefined ? {} : { waitTimeSeconds: options.waitTimeSeconds }),
       handle: (m) => this.#handle(m),
       giveBack: (m) => this.#giveBack(m),
+      holdFor: () => this.#holdFor(),
       onReceiveError: (err, n) => {
         options.metrics.receiveErrors.inc();
         options.logger.warn({ err: classifyError(err), consecutiveFailures: n }, 'receive failed; backing off');
       },
     });
+  }
+
+  /** The hold the poller asks for; logs when receiving pauses and resumes. */
+  #holdFor(): number {
+    const hold = this.#o.holdReceiving?.();
+    const reason = hold !== undefined && hold.ms > 0 ? hold.reason : undefined;
+    if (reason !== this.#holdReason) {
+      if (reason !== undefined) this.#o.logger.warn({ reason, holdMs: hold!.ms }, 'receiving paused');
+      else this.#o.logger.info({ after: this.#holdReason }, 'receiving resumed');
+      this.#holdReason = reason;
+    }
+    return reason !== undefined ? hold!.ms : 0;
   }
 
   get inFlight(): number {

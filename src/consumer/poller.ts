@@ -14,6 +14,12 @@ export interface PollerOptions {
   /** Gives back (visibility 0) a message that arrived after stop() — it is never started. */
   giveBack: (message: QueueMessage) => Promise<void>;
   onReceiveError: (err: unknown, consecutiveFailures: number) => void;
+  /**
+   * Milliseconds to hold off receiving (0: receive). Asked before every receive, so a dependency
+   * that is down (the Bedrock circuit) leaves messages in the queue instead of failing them one by
+   * one and using up their receive counts.
+   */
+  holdFor?: () => number;
 }
 
 /**
@@ -79,6 +85,11 @@ export class Poller {
         this.#slotFreed = undefined;
         continue;
       }
+      const hold = this.#o.holdFor?.() ?? 0;
+      if (hold > 0) {
+        await this.#wait(hold);
+        continue;
+      }
       try {
         const out = await this.#o.sqs.send(
           new ReceiveMessageCommand({
@@ -105,6 +116,15 @@ export class Poller {
         await sleep(delayMs, undefined, { signal }).catch(() => undefined);
       }
     }
+  }
+
+  /** Waits `ms`, or less when stop() is called; leaves no timer behind. */
+  async #wait(ms: number): Promise<void> {
+    const timer = new AbortController();
+    const woken = new Promise<void>((resolve) => (this.#slotFreed = resolve));
+    await Promise.race([sleep(ms, undefined, { signal: timer.signal }).catch(() => undefined), woken]);
+    timer.abort();
+    this.#slotFreed = undefined;
   }
 
   #track(message: QueueMessage, run: (message: QueueMessage) => Promise<void>): void {

@@ -148,7 +148,7 @@ test('a throttling storm slows the daemon down without dead letters', async () =
   }
 });
 
-test('a Bedrock outage opens the circuit: messages are retried, not dead-lettered, /readyz says why; recovery indexes them', async () => {
+test('a Bedrock outage opens the circuit: messages are retried, not dead-lettered, receiving pauses, /readyz says why; recovery indexes them', async () => {
   const r = await start('e2e-outage', { INGEST_BEDROCK_CIRCUIT_SECONDS: '2', INGEST_CONCURRENCY: '6' });
   try {
     bedrock.fail({ status: 503 });
@@ -162,13 +162,16 @@ test('a Bedrock outage opens the circuit: messages are retried, not dead-lettere
       return answer.status === 503 ? answer.body : undefined;
     }, { timeoutMs: 60_000, what: '/readyz to report the open circuit' });
     assert.match(notReady.reasons.join(' '), /bedrock circuit open \(.*Bedrock/);
-    await waitFor(async () => (await metric(r, 'spot_ingest_bedrock_requests_total', 'result="circuit_open"')) > 0, { timeoutMs: 30_000, what: 'calls failing fast while the circuit is open' });
+    // while it is open the daemon stops receiving: messages wait in the queue, their receive counts unused
+    const paused = await r.daemon.waitForLog((l) => l.msg === 'receiving paused', 'receiving to pause', 30_000);
+    assert.match(String(paused.reason), /bedrock circuit open/);
     assert.ok((await metric(r, 'spot_ingest_messages_total', 'outcome="retry"')) > 0, 'failed messages are retried');
     assert.equal(keys.filter((k) => docOf(r, k) !== undefined).length, 0, 'nothing is indexed without its vectors during an outage');
 
     bedrock.reset();
     await waitFor(() => keys.every((k) => docOf(r, k) !== undefined), { timeoutMs: 90_000, what: 'every document indexed after the outage' });
     await waitFor(async () => (await readyz()).status === 200, { timeoutMs: 10_000, what: '/readyz ready again' });
+    assert.ok(r.daemon.logs().some((l) => l.msg === 'receiving resumed'));
     assert.equal((await queueCounts(r.stack.sqs, r.stack.dlqUrl)).total, 0, 'nothing was dead-lettered');
   } finally {
     await stopDaemonAndClose(r.stack, r.daemon);

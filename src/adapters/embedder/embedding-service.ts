@@ -31,6 +31,7 @@ export class EmbeddingService {
   readonly budget: DailyBudget;
   readonly #metrics: Metrics | undefined;
   readonly #breaker: CircuitBreaker;
+  readonly #now: () => number;
 
   constructor(options: EmbeddingServiceOptions) {
     this.text = options.text;
@@ -38,6 +39,7 @@ export class EmbeddingService {
     this.imageQuery = options.imageQuery ?? null;
     this.budget = options.budget;
     this.#metrics = options.metrics;
+    this.#now = options.breaker?.now ?? Date.now;
     this.#breaker = new CircuitBreaker({
       name: 'bedrock',
       ...(options.breaker?.failureThreshold !== undefined ? { failureThreshold: options.breaker.failureThreshold } : {}),
@@ -72,6 +74,12 @@ export class EmbeddingService {
     if (this.#breaker.state !== 'open' || this.#breaker.trialDue) return undefined;
     const last = this.#breaker.lastError;
     return `bedrock circuit open${last instanceof Error ? ` (${last.message})` : ''}`;
+  }
+
+  /** While the circuit is open and no trial is due: how long until one is (ms), else 0. */
+  get holdMs(): number {
+    if (this.#breaker.state !== 'open' || this.#breaker.trialDue) return 0;
+    return Math.max(0, (this.#breaker.openUntil ?? 0) - (this.#now()));
   }
 
   embedText(text: string, purpose: TextPurpose, options: EmbedOptions = {}, embedder: TextEmbedder | null = this.text): Promise<TextEmbedding> {

@@ -20,13 +20,17 @@ import { waitFor } from '../../support/wait-for.ts';
 const sqs = testSqs();
 test.after(() => sqs.destroy());
 
-function makeConsumer(queueUrl: string, dlqUrl: string | undefined, process: MessageProcessor, capacity = 4, visibilityTimeoutSeconds = 30) {
+function makeConsumer(
+  queueUrl: string, dlqUrl: string | undefined, process: MessageProcessor, capacity = 4, visibilityTimeoutSeconds = 30,
+  holdReceiving?: () => { ms: number; reason: string } | undefined,
+) {
   const metrics = new Metrics();
   const { logger, lines } = memoryLogger();
   const acknowledger = new Acknowledger({ sqs, queueUrl, dlqUrl });
   const consumer = new Consumer({
     sqs, queueUrl, acknowledger, capacity, visibilityTimeoutSeconds, process, logger, metrics,
     waitTimeSeconds: 1, backoff: { baseSeconds: 1, maxSeconds: 2 },
+    ...(holdReceiving ? { holdReceiving } : {}),
   });
   return { consumer, metrics, lines };
 }
@@ -242,4 +246,26 @@ test('failed receives are retried with backoff and reported as a queue problem (
   assert.match(consumer.queueProblem ?? '', /sqs: \d+ receives failed in a row/);
   assert.match(await metrics.registry.metrics(), /spot_ingest_receive_errors_total [3-9]/);
   await consumer.drain(Date.now() + 1_000);
+});
+
+test('while a dependency asks to hold, nothing is received (messages keep their receive count); receiving resumes after', async () => {
+  const { queueUrl, dlqUrl } = await createQueuePair(sqs, uniqueName('hold'));
+  let holding = true;
+  const seen: number[] = [];
+  const { consumer, lines } = makeConsumer(queueUrl, dlqUrl, async (m) => {
+    seen.push(m.receiveCount);
+    return done;
+  }, 4, 30, () => (holding ? { ms: 300, reason: 'bedrock circuit open (test)' } : undefined));
+  for (let i = 0; i < 3; i++) await send(sqs, queueUrl, `held-${i}`);
+  consumer.start();
+  await waitFor(() => lines().some((l) => l.msg === 'receiving paused' && l.reason === 'bedrock circuit open (test)'), { what: 'the pause to be logged' });
+  // a window in which a receive would have happened (waitTimeSeconds 1): the messages stay visible
+  await sleep(1_500);
+  assert.equal((await queueCounts(sqs, queueUrl)).visible, 3, 'nothing was received while held');
+  holding = false;
+  // the poller asks again when its wait (300 ms) ends
+  await waitFor(() => seen.length === 3, { what: 'the held messages processed', timeoutMs: 10_000 });
+  assert.deepEqual(seen, [1, 1, 1], 'first receive for each: the hold used up no receive count');
+  assert.ok(lines().some((l) => l.msg === 'receiving resumed'));
+  await consumer.drain(Date.now() + 5_000);
 });
