@@ -217,7 +217,7 @@ export function formatResults(results: CheckResult[]): string {
 export function registerDoctor(program: Command): void {
   program
     .command('doctor')
-    .description('check each configured dependency (queue, DLQ, table, OpenSearch index, buckets, data dir) and say how to fix failures')
+    .description('check each configured dependency (queue, DLQ, table, OpenSearch index and vector dimensions, Bedrock models, buckets, data dir, OCR data) and say how to fix failures')
     .option('--json', 'print the results as JSON')
     .action(async (options: { json?: boolean }) => {
       const { checks, close } = doctorChecks(loadConfig());

@@ -61,7 +61,7 @@ export function formatHits(query: string, hits: SearchHit[], where: string): str
 export function registerSearch(program: Command): void {
   program
     .command('search')
-    .description('search the index: OpenSearch when INGEST_OPENSEARCH_URL is set, else the local-mode index')
+    .description('search the index: OpenSearch when INGEST_OPENSEARCH_URL is set, else the local-mode index; hybrid (text + k-NN) when embeddings are on')
     .argument('<query>', 'words to find (Japanese works: the local index uses trigrams, OpenSearch kuromoji)')
     .option('-n, --limit <n>', 'how many hits', (v) => {
       const n = Number(v);
