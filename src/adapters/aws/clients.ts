@@ -43,7 +43,6 @@ export interface ClientOverrides {
 export function createAwsClients(env: NodeJS.ProcessEnv = process.env, overrides: ClientOverrides = {}): AwsClients {
   const sqsEndpoint = endpointFor('SQS', env);
   const s3Endpoint = endpointFor('S3', env);
-  const dynamoEndpoint = endpointFor('DYNAMODB', env);
   const common = {
     ...(overrides.credentials ? { credentials: overrides.credentials } : {}),
     ...(overrides.region ? { region: overrides.region } : {}),
@@ -59,11 +58,7 @@ export function createAwsClients(env: NodeJS.ProcessEnv = process.env, overrides
     requestHandler: handler(60_000),
     ...(s3Endpoint ? { endpoint: s3Endpoint, forcePathStyle: true } : {}),
   });
-  const dynamodb = new DynamoDBClient({
-    ...common,
-    requestHandler: handler(10_000),
-    ...(dynamoEndpoint ? { endpoint: dynamoEndpoint } : {}),
-  });
+  const dynamodb = createDynamoDbClient(env, overrides);
   return {
     sqs, s3, dynamodb,
     destroy() {
@@ -72,6 +67,17 @@ export function createAwsClients(env: NodeJS.ProcessEnv = process.env, overrides
       dynamodb.destroy();
     },
   };
+}
+
+/** The DynamoDB client alone (AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL), for those that need nothing else. */
+export function createDynamoDbClient(env: NodeJS.ProcessEnv = process.env, overrides: ClientOverrides = {}): DynamoDBClient {
+  const endpoint = endpointFor('DYNAMODB', env);
+  return new DynamoDBClient({
+    ...(overrides.credentials ? { credentials: overrides.credentials } : {}),
+    ...(overrides.region ? { region: overrides.region } : {}),
+    requestHandler: handler(10_000),
+    ...(endpoint ? { endpoint } : {}),
+  });
 }
 
 /**

@@ -13,7 +13,7 @@ import { createBedrockRuntimeClient } from './bedrock-client.ts';
 import { BedrockEmbedder } from './bedrock.ts';
 import { configuredModels, type ConfiguredModels } from './configured-models.ts';
 import { DailyBudget } from './daily-budget.ts';
-import { createAwsClients } from '../aws/clients.ts';
+import { createDynamoDbClient } from '../aws/clients.ts';
 import { DynamoDbSpendLedger } from '../state/dynamodb-spend-ledger.ts';
 import { EmbeddingService } from './embedding-service.ts';
 import { probeModels } from './probe-models.ts';
@@ -72,7 +72,7 @@ export async function createEmbeddings(config: EmbeddingsConfig, options: Create
   }
   // a capped fleet adds its spend up in the state table; otherwise (and in local mode) a file per instance
   const shared = !config.localMode && config.stateTable !== undefined && config.bedrockDailyBudgetUsd !== undefined
-    ? createAwsClients(env).dynamodb : undefined;
+    ? createDynamoDbClient(env) : undefined;
   const cleanup = () => { shared?.destroy(); };
   const budget = await DailyBudget.open({
     ...(config.bedrockDailyBudgetUsd !== undefined ? { limitUsd: config.bedrockDailyBudgetUsd } : {}),

@@ -3,6 +3,7 @@
  * (and the mapping version) back from a `GET /{index}/_mapping` response for the daemon's startup
  * check, `setup` and `doctor`. docs/opensearch.md explains the choices.
  */
+import { isRecord } from './opensearch-errors.ts';
 
 /**
  * Version of what indexBody() produces. Bump it whenever the mapping or the analysis changes in a
@@ -157,9 +158,6 @@ export function indexBody(options: IndexBodyOptions = {}): Record<string, unknow
   };
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function dimensionOf(properties: Record<string, unknown>, field: string): number | null {
   const mapping = properties[field];
