@@ -70,7 +70,7 @@ export function stateContract(name: string, make: (options?: StateHarnessOptions
     check('first claim creates a PROCESSING record', async ({ state }) => {
       const pk = key();
       const result = await state.claim(req(pk));
-      assert.deepEqual(result, { kind: 'claimed', previous: null });
+      assert.deepEqual(result, { kind: 'claimed', previous: null, crashes: 0 });
       const rec = await state.get(pk);
       assert.equal(rec?.status, 'PROCESSING');
       assert.equal(rec?.leaseOwner, 'worker-a');
@@ -298,6 +298,43 @@ export function stateContract(name: string, make: (options?: StateHarnessOptions
       assert.equal(await revision(pk), 6);
       await state.fail(pk, 'worker-a', 'boom');
       assert.equal(await revision(pk), 7);
+    });
+
+    check('crash guard: an attempt that dies while marked extracting is counted by the next claim of that version', async ({ state }) => {
+      const pk = key();
+      assert.equal((await state.claim(req(pk))).kind, 'claimed');
+      await state.markExtracting(pk, 'worker-a', true);
+      assert.match((await state.get(pk))?.extractingSince ?? '', /^\d{4}-\d\d-\d\dT/);
+      // worker-a dies; its lease lapses; worker-b claims
+      const later = { owner: 'worker-b', now: NOW + 200, leaseUntil: NOW + 320 };
+      const second = await state.claim(req(pk, later));
+      assert.deepEqual(second.kind === 'claimed' && second.crashes, 1);
+      assert.equal((await state.get(pk))?.extractingSince, undefined, 'the new attempt starts unmarked');
+      await state.markExtracting(pk, 'worker-b', true);
+      const third = await state.claim(req(pk, { owner: 'worker-c', now: NOW + 400, leaseUntil: NOW + 520 }));
+      assert.deepEqual(third.kind === 'claimed' && third.crashes, 2);
+      assert.equal((await state.get(pk))?.crashes, 2);
+      // an attempt that ends (released) leaves the count as it is
+      await state.markExtracting(pk, 'worker-c', true);
+      await state.release(pk, 'worker-c');
+      const fourth = await state.claim(req(pk, { owner: 'worker-d', now: NOW + 600, leaseUntil: NOW + 720 }));
+      assert.deepEqual(fourth.kind === 'claimed' && fourth.crashes, 2);
+      // indexing the version clears it
+      await state.complete({ pk, owner: 'worker-d', status: 'INDEXED', eventTime: T1, etag: 'etag-1' });
+      assert.equal((await state.get(pk))?.crashes, undefined);
+    });
+
+    check('crash guard: a mark taken off after extraction, or a crash of another version, counts nothing', async ({ state }) => {
+      const pk = key();
+      await state.claim(req(pk));
+      await state.markExtracting(pk, 'worker-a', true);
+      await state.markExtracting(pk, 'worker-a', false);
+      const next = await state.claim(req(pk, { owner: 'worker-b', now: NOW + 200, leaseUntil: NOW + 320 }));
+      assert.deepEqual(next.kind === 'claimed' && next.crashes, 0, 'killed after extraction: not the file\'s fault');
+      await state.markExtracting(pk, 'worker-b', true);
+      const other = await state.claim(req(pk, { owner: 'worker-c', now: NOW + 400, leaseUntil: NOW + 520, etag: 'etag-2', sequencer: '0055AED6DCD90281F0', eventTime: T2 }));
+      assert.deepEqual(other.kind === 'claimed' && other.crashes, 0, 'new bytes start again');
+      await assert.rejects(state.markExtracting(pk, 'worker-a', true), leaseLost);
     });
 
     const fixed = new Date('2030-05-06T07:08:09.000Z');

@@ -67,7 +67,13 @@ CREATE TRIGGER IF NOT EXISTS documents_fts_au AFTER UPDATE ON documents BEGIN
 END;
 `;
 
-const MIGRATIONS: readonly string[] = [V1];
+/** Version 2: the crash guard's marks on state records (DESIGN.md §5). */
+const V2 = `
+ALTER TABLE state_records ADD COLUMN extractingSince TEXT;
+ALTER TABLE state_records ADD COLUMN crashes INTEGER;
+`;
+
+const MIGRATIONS: readonly string[] = [V1, V2];
 
 /** The schema version this release writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

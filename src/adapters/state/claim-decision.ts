@@ -99,6 +99,17 @@ export function decideClaim(existing: FileRecord | null, request: ClaimRequest):
   }
 }
 
+/**
+ * Crashes of this version once the request claims it: the record's count, plus one when the
+ * previous attempt began extracting and never ended (release, fail and complete all clear the mark;
+ * a live lease is `busy`, never claimed). Another version starts again from 0.
+ */
+export function crashesAfterClaim(existing: FileRecord | null, request: ClaimRequest): number {
+  if (existing === null || !isSameVersion(request, existing)) return 0;
+  const crashed = existing.status === 'PROCESSING' && present(existing.extractingSince) ? 1 : 0;
+  return (existing.crashes ?? 0) + crashed;
+}
+
 function present(value: string | undefined): value is string {
   return typeof value === 'string' && value.length > 0;
 }

@@ -9,7 +9,7 @@
  * and reject with the transient IngestError `LEASE_LOST` otherwise. SDK errors propagate as they
  * are (one classifier elsewhere maps throttling / 5xx / aborts).
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DynamoDBDocumentClient,
   GetCommand,
@@ -18,7 +18,7 @@ import {
   type NativeAttributeValue,
 } from '@aws-sdk/lib-dynamodb';
 import { transient } from '../../errors.ts';
-import { decideClaim } from './claim-decision.ts';
+import { crashesAfterClaim, decideClaim } from './claim-decision.ts';
 import type { ClaimRequest, ClaimResult, CompleteRequest, FileRecord, StateOptions, StatePort } from './port.ts';
 import { recordFromFields } from './record-fields.ts';
 
@@ -73,9 +73,10 @@ export class DynamoDbState implements StatePort {
         // decideClaim only answers claim when there is no record.
         return { kind: decision.kind, record: existing! };
       }
+      const crashes = crashesAfterClaim(existing, request);
       try {
-        await this.writeClaim(request, item, signal);
-        return { kind: 'claimed', previous: existing };
+        await this.writeClaim(request, item, crashes, signal);
+        return { kind: 'claimed', previous: existing, crashes };
       } catch (err) {
         if (!isConditionalCheckFailed(err)) throw err;
         if (attempt >= this.maxClaimAttempts) {
@@ -94,9 +95,14 @@ export class DynamoDbState implements StatePort {
     }, options?.signal);
   }
 
+  async markExtracting(pk: string, owner: string, extracting: boolean, options?: StateOptions): Promise<void> {
+    const changes = extracting ? { set: { extractingSince: this.clock().toISOString() } } : { set: {}, remove: ['extractingSince'] };
+    await this.leaseUpdate(pk, owner, 'markExtracting', changes, options?.signal);
+  }
+
   async complete(request: CompleteRequest, options?: StateOptions): Promise<void> {
     const set: Item = { status: request.status, eventTime: request.eventTime, leaseUntil: 0 };
-    const remove: string[] = ['leaseOwner', 'error'];
+    const remove: string[] = ['leaseOwner', 'error', 'extractingSince', 'crashes'];
     for (const field of VERSION_FIELDS) {
       if (request[field] !== undefined) set[field] = request[field];
     }
@@ -111,20 +117,25 @@ export class DynamoDbState implements StatePort {
   async fail(pk: string, owner: string, error: string, options?: StateOptions): Promise<void> {
     await this.leaseUpdate(pk, owner, 'fail', {
       set: { status: 'FAILED', error, leaseUntil: 0 },
-      remove: ['leaseOwner'],
+      remove: ['leaseOwner', 'extractingSince'],
     }, options?.signal);
   }
 
   async release(pk: string, owner: string, options?: StateOptions): Promise<void> {
     await this.leaseUpdate(pk, owner, 'release', {
       set: { leaseUntil: 0 },
-      remove: ['leaseOwner'],
+      remove: ['leaseOwner', 'extractingSince'],
     }, options?.signal);
   }
 
   async get(pk: string, options?: StateOptions): Promise<FileRecord | null> {
     const item = await this.read(pk, options?.signal);
     return item === null ? null : toRecord(item);
+  }
+
+  /** DescribeTable: a cheap call that tells whether DynamoDB answers (the circuit's probe). */
+  async probe(signal?: AbortSignal): Promise<void> {
+    await this.client.send(new DescribeTableCommand({ TableName: this.table }), { abortSignal: signal });
   }
 
   async close(): Promise<void> {
@@ -142,9 +153,12 @@ export class DynamoDbState implements StatePort {
   }
 
   /** Put the claimed item, conditional on the item (and its `rev`) being what was read. */
-  private async writeClaim(request: ClaimRequest, current: Item | null, signal: AbortSignal | undefined): Promise<void> {
+  private async writeClaim(request: ClaimRequest, current: Item | null, crashes: number, signal: AbortSignal | undefined): Promise<void> {
     const next: Item = { ...(current ?? {}) };
     for (const field of VERSION_FIELDS) delete next[field];
+    delete next['extractingSince'];
+    if (crashes > 0) next['crashes'] = crashes;
+    else delete next['crashes'];
     const previousRev = current?.['rev'];
     const attempts = typeof current?.['attempts'] === 'number' ? current['attempts'] : 0;
     Object.assign(next, {

@@ -23,6 +23,10 @@ export interface FileRecord {
   eventTime?: string;
   /** ISO-8601 */
   updatedAt: string;
+  /** ISO-8601: an attempt started extracting the file and has not ended yet (the crash guard). */
+  extractingSince?: string;
+  /** Attempts of this version that ended in a process crash while extracting. */
+  crashes?: number;
 }
 
 export interface ClaimRequest {
@@ -41,7 +45,7 @@ export interface ClaimRequest {
 
 export type ClaimResult =
   /** The caller holds the lease; `previous` is the record before the claim (if any). */
-  | { kind: 'claimed'; previous: FileRecord | null }
+  | { kind: 'claimed'; previous: FileRecord | null; crashes: number }
   /** This exact version is already indexed (or the delete already done): nothing to redo. */
   | { kind: 'duplicate'; record: FileRecord }
   /** A newer version (sequencer / event time) is already recorded: this event is outdated. */
@@ -76,6 +80,12 @@ export interface StatePort {
   complete(request: CompleteRequest, options?: StateOptions): Promise<void>;
   /** Mark a permanent failure (status FAILED, error text) and drop the lease. */
   fail(pk: string, owner: string, error: string, options?: StateOptions): Promise<void>;
+  /**
+   * Mark (true) that this attempt starts extracting — before any parser runs on the file — and
+   * unmark (false) when extraction is over: if the process dies while marked, the next claim counts
+   * a crash (`crashes`). Release, fail and complete unmark too. Conditional on the lease.
+   */
+  markExtracting(pk: string, owner: string, extracting: boolean, options?: StateOptions): Promise<void>;
   /** Drop the lease without changing the version (work will be redone elsewhere). */
   release(pk: string, owner: string, options?: StateOptions): Promise<void>;
   get(pk: string, options?: StateOptions): Promise<FileRecord | null>;

@@ -13,8 +13,8 @@ export type StoredFields = Readonly<Record<string, unknown>>;
 export type DecodeStructured = (stored: unknown) => unknown;
 
 const STATUSES: readonly FileStatus[] = ['PROCESSING', 'INDEXED', 'DELETED', 'FAILED'];
-const STRING_FIELDS = ['etag', 'versionId', 'sequencer', 'sha256', 'contentType', 'leaseOwner', 'error', 'eventTime'] as const;
-const NUMBER_FIELDS = ['size', 'leaseUntil'] as const;
+const STRING_FIELDS = ['etag', 'versionId', 'sequencer', 'sha256', 'contentType', 'leaseOwner', 'error', 'eventTime', 'extractingSince'] as const;
+const NUMBER_FIELDS = ['size', 'leaseUntil', 'crashes'] as const;
 
 /**
  * Known fields only, each type-checked: a value of the wrong type counts as absent, an unknown

@@ -15,7 +15,7 @@ import { transient } from '../../errors.ts';
 import { resolveDatabase, type DatabaseSource, type OpenDatabaseOptions } from '../sqlite/open.ts';
 import { ensureSchema } from '../sqlite/schema.ts';
 import { immediateTransaction, mapSqliteError } from '../sqlite/transaction.ts';
-import { decideClaim } from './claim-decision.ts';
+import { crashesAfterClaim, decideClaim } from './claim-decision.ts';
 import type { ClaimRequest, ClaimResult, CompleteRequest, FileRecord, StateOptions, StatePort } from './port.ts';
 import { recordFromFields } from './record-fields.ts';
 
@@ -40,6 +40,7 @@ export class SqliteState implements StatePort {
   private readonly completeStmt: StatementSync;
   private readonly failStmt: StatementSync;
   private readonly releaseStmt: StatementSync;
+  private readonly markExtractingStmt: StatementSync;
   private closed = false;
 
   constructor(database: DatabaseSource, options: SqliteStateOptions = {}) {
@@ -52,14 +53,17 @@ export class SqliteState implements StatePort {
       this.selectStmt = db.prepare('SELECT * FROM state_records WHERE pk = ?');
       this.claimStmt = db.prepare(`
         INSERT INTO state_records
-          (pk, status, etag, versionId, sequencer, eventTime, leaseOwner, leaseUntil, attempts, updatedAt, rev)
+          (pk, status, etag, versionId, sequencer, eventTime, leaseOwner, leaseUntil, attempts, updatedAt, rev, crashes)
         VALUES
-          (:pk, 'PROCESSING', :etag, :versionId, :sequencer, :eventTime, :owner, :leaseUntil, 1, :updatedAt, 1)
+          (:pk, 'PROCESSING', :etag, :versionId, :sequencer, :eventTime, :owner, :leaseUntil, 1, :updatedAt, 1, :crashes)
         ON CONFLICT (pk) DO UPDATE SET
           status = 'PROCESSING', etag = excluded.etag, versionId = excluded.versionId,
           sequencer = excluded.sequencer, eventTime = excluded.eventTime, leaseOwner = excluded.leaseOwner,
           leaseUntil = excluded.leaseUntil, attempts = attempts + 1, updatedAt = excluded.updatedAt,
-          rev = rev + 1`);
+          rev = rev + 1, crashes = excluded.crashes, extractingSince = NULL`);
+      this.markExtractingStmt = db.prepare(`
+        UPDATE state_records SET extractingSince = :since, updatedAt = :updatedAt, rev = rev + 1
+        WHERE pk = :pk AND leaseOwner = :owner`);
       this.renewStmt = db.prepare(`
         UPDATE state_records SET leaseUntil = :leaseUntil, updatedAt = :updatedAt, rev = rev + 1
         WHERE pk = :pk AND leaseOwner = :owner`);
@@ -68,6 +72,7 @@ export class SqliteState implements StatePort {
       this.completeStmt = db.prepare(`
         UPDATE state_records SET
           status = :status, eventTime = :eventTime, leaseUntil = 0, leaseOwner = NULL, error = NULL,
+          extractingSince = NULL, crashes = NULL,
           etag = coalesce(:etag, etag), versionId = coalesce(:versionId, versionId),
           sequencer = coalesce(:sequencer, sequencer),
           sha256 = :sha256, size = :size, contentType = :contentType, steps = :steps, warnings = :warnings,
@@ -75,10 +80,11 @@ export class SqliteState implements StatePort {
         WHERE pk = :pk AND leaseOwner = :owner`);
       this.failStmt = db.prepare(`
         UPDATE state_records SET
-          status = 'FAILED', error = :error, leaseUntil = 0, leaseOwner = NULL, updatedAt = :updatedAt, rev = rev + 1
+          status = 'FAILED', error = :error, leaseUntil = 0, leaseOwner = NULL, extractingSince = NULL,
+          updatedAt = :updatedAt, rev = rev + 1
         WHERE pk = :pk AND leaseOwner = :owner`);
       this.releaseStmt = db.prepare(`
-        UPDATE state_records SET leaseUntil = 0, leaseOwner = NULL, updatedAt = :updatedAt, rev = rev + 1
+        UPDATE state_records SET leaseUntil = 0, leaseOwner = NULL, extractingSince = NULL, updatedAt = :updatedAt, rev = rev + 1
         WHERE pk = :pk AND leaseOwner = :owner`);
     } catch (err) {
       if (owns) db.close();
@@ -97,7 +103,9 @@ export class SqliteState implements StatePort {
           // decideClaim only answers claim when there is no record.
           return { kind: decision.kind, record: existing! };
         }
+        const crashes = crashesAfterClaim(existing, request);
         this.claimStmt.run({
+          crashes: crashes > 0 ? crashes : null,
           pk: request.pk,
           etag: request.etag ?? null,
           versionId: request.versionId ?? null,
@@ -107,11 +115,16 @@ export class SqliteState implements StatePort {
           leaseUntil: request.leaseUntil,
           updatedAt: this.now(),
         });
-        return { kind: 'claimed', previous: existing };
+        return { kind: 'claimed', previous: existing, crashes };
       });
     } catch (err) {
       throw mapSqliteError(err, `claim of ${request.pk}`, { pk: request.pk, owner: request.owner });
     }
+  }
+
+  async markExtracting(pk: string, owner: string, extracting: boolean, options?: StateOptions): Promise<void> {
+    this.check(options);
+    this.leaseUpdate(this.markExtractingStmt, pk, owner, 'markExtracting', { since: extracting ? this.now() : null });
   }
 
   async renew(pk: string, owner: string, leaseUntil: number, options?: StateOptions): Promise<void> {
