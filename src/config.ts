@@ -33,6 +33,16 @@ function int(min: number, max: number) {
     .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
 }
 
+/** Seconds, whole or decimal (e.g. 0.5), within [min, max]. */
+function seconds(min: number, max: number) {
+  return z
+    .string()
+    .trim()
+    .regex(/^\d+(\.\d+)?$/, 'must be a number of seconds such as 30 or 0.5')
+    .transform(Number)
+    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+}
+
 const modelId = optionalString.transform((v) => (v === 'none' ? null : v));
 
 const schema = z.object({
@@ -89,6 +99,12 @@ const schema = z.object({
   INGEST_SCALE_IN_IDLE_SECONDS: int(0, 3600).optional(),
   INGEST_EMF: optionalString.pipe(z.enum(['on', 'off']).optional()),
   INGEST_EMF_INTERVAL_SECONDS: int(1, 3600).optional(),
+  INGEST_JOB_TIMEOUT_SECONDS: int(1, 43_200).optional(),
+  INGEST_JOB_TIMEOUT_PER_PAGE_SECONDS: int(0, 3600).optional(),
+  INGEST_CIRCUIT_FAILURES: int(1, 1000).optional(),
+  INGEST_CIRCUIT_PROBE_MIN_SECONDS: seconds(0.05, 3600).optional(),
+  INGEST_CIRCUIT_PROBE_MAX_SECONDS: seconds(0.05, 3600).optional(),
+  INGEST_TEST_HANG_MARKER: optionalString,
   LOG_LEVEL: optionalString.pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional()),
 });
 
@@ -161,6 +177,16 @@ export interface Config {
   /** CloudWatch embedded-metric-format lines (Backlog, InFlight) on stdout. */
   emf: boolean;
   emfIntervalSeconds: number;
+  /** A job's deadline: this long, plus jobTimeoutPerPageSeconds per finished page (src/consumer/job-deadline.ts). */
+  jobTimeoutSeconds: number;
+  jobTimeoutPerPageSeconds: number;
+  /** Outage failures in a row that open a dependency's circuit (receiving pauses). */
+  circuitFailures: number;
+  /** An open circuit's probe runs after this long, doubling up to circuitProbeMaxSeconds. */
+  circuitProbeMinSeconds: number;
+  circuitProbeMaxSeconds: number;
+  /** Test hook only: a PDF or image whose bytes contain this string hangs its worker thread (never set it in production). */
+  testHangMarker: string | undefined;
   logLevel: string;
 }
 
@@ -225,6 +251,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     scaleInIdleSeconds: e.INGEST_SCALE_IN_IDLE_SECONDS ?? 30,
     emf: e.INGEST_EMF === 'on',
     emfIntervalSeconds: e.INGEST_EMF_INTERVAL_SECONDS ?? 60,
+    jobTimeoutSeconds: e.INGEST_JOB_TIMEOUT_SECONDS ?? 600,
+    jobTimeoutPerPageSeconds: e.INGEST_JOB_TIMEOUT_PER_PAGE_SECONDS ?? 30,
+    circuitFailures: e.INGEST_CIRCUIT_FAILURES ?? 3,
+    circuitProbeMinSeconds: e.INGEST_CIRCUIT_PROBE_MIN_SECONDS ?? 1,
+    circuitProbeMaxSeconds: Math.max(e.INGEST_CIRCUIT_PROBE_MAX_SECONDS ?? 30, e.INGEST_CIRCUIT_PROBE_MIN_SECONDS ?? 1),
+    testHangMarker: e.INGEST_TEST_HANG_MARKER,
     // local mode prints a progress line per file; its JSON log (on stderr) keeps to warnings
     logLevel: e.LOG_LEVEL ?? (localMode ? 'warn' : 'info'),
   };

@@ -24,6 +24,8 @@ import { Metrics } from './observability/metrics.ts';
 import { createMessageProcessor } from './pipeline/process-message.ts';
 import { createDocumentReader } from './pool/create-document-reader.ts';
 import { createEmbeddings, type Embeddings } from './adapters/embedder/create-embeddings.ts';
+import { DependencyGate } from './gate/gate.ts';
+import { gateRuntime } from './gate/gate-runtime.ts';
 import { TempFiles } from './pipeline/temp-files.ts';
 import type { Runtime } from './runtime.ts';
 import { createAsgFeatures, type AsgFeatures } from './spot/asg/create-asg.ts';
@@ -55,6 +57,13 @@ export async function runDaemon(config: Config, logger: Logger): Promise<number>
     throw err;
   }
   const embedder = embeddings.service;
+  const gate = new DependencyGate({
+    logger, metrics, failureThreshold: config.circuitFailures,
+    probeMinMs: config.circuitProbeMinSeconds * 1000, probeMaxMs: config.circuitProbeMaxSeconds * 1000,
+  });
+  // OpenSearch, the state table and S3 each behind a circuit; Bedrock keeps its own breaker, watched here
+  runtime = gateRuntime(runtime, gate, config.thumbnailBucket);
+  if (embedder?.enabled) gate.watch({ dependency: 'bedrock', problem: () => embedder.problem, holds: () => embedder.holdMs > 0 });
   let http: RunningHttpServer | undefined;
   let watcher: SpotWatcher | undefined;
   let asg: AsgFeatures | undefined;
@@ -78,12 +87,19 @@ export async function runDaemon(config: Config, logger: Logger): Promise<number>
       capacity: config.concurrency,
       visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
       backoff: { baseSeconds: config.retryBaseSeconds, maxSeconds: 900 },
+      maxReceiveCount: runtime.maxReceiveCount,
+      confirmDown: (dependency) => gate.confirmDown(dependency),
+      anyDown: () => gate.problems().length > 0,
+      jobTimeout: { baseMs: config.jobTimeoutSeconds * 1000, perPageMs: config.jobTimeoutPerPageSeconds * 1000 },
       logger,
       metrics,
       ...(runtime.settled ? { onSettled: runtime.settled } : {}),
       ...(protection ? { onInFlightChange: (n: number) => protection.update(n) } : {}),
-      // an open Bedrock circuit leaves messages in the queue rather than failing them one by one
-      ...(embedder ? { holdReceiving: () => (embedder.holdMs > 0 ? { ms: embedder.holdMs, reason: embedder.problem ?? 'bedrock circuit open' } : undefined) } : {}),
+      // an open circuit leaves messages in the queue rather than failing them one by one
+      holdReceiving: () => {
+        const reason = gate.holdReason();
+        return reason === undefined ? undefined : { ms: 1_000, reason };
+      },
       process: createMessageProcessor({
         state: runtime.state,
         index: runtime.index,
@@ -101,6 +117,9 @@ export async function runDaemon(config: Config, logger: Logger): Promise<number>
       }),
     });
 
+    // the poller backs off failed receives itself; the gate only reports SQS
+    gate.watch({ dependency: 'sqs', problem: () => consumer.queueProblem, holds: () => false });
+
     let draining = false;
     /** What started the drain, for /readyz when it is not a plain signal. */
     let drainReason: string | undefined;
@@ -111,7 +130,7 @@ export async function runDaemon(config: Config, logger: Logger): Promise<number>
         metrics,
         readiness: () => {
           const trigger = drainReason !== undefined && !drainReason.startsWith('SIG') ? [drainReason] : [];
-          const problems = [consumer.queueProblem, embedder?.problem].filter((p): p is string => p !== undefined);
+          const problems = gate.problems();
           const reasons = [...(draining ? ['draining', ...trigger] : []), ...problems];
           return { ready: reasons.length === 0, reasons };
         },
@@ -189,6 +208,7 @@ export async function runDaemon(config: Config, logger: Logger): Promise<number>
     await asg?.afterDrain();
     return 0;
   } finally {
+    gate.stop();
     await emf?.stop();
     await asg?.close();
     await watcher?.stop();

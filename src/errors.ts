@@ -3,8 +3,13 @@
  * `code` callers can switch on, and `retryable` deciding retry vs dead-letter.
  * Only src/pipeline/classify.ts turns foreign errors (SDK, fs, fetch) into these.
  */
+/** The services the daemon depends on; each has its own circuit (src/gate/). */
+export type Dependency = 'opensearch' | 'dynamodb' | 's3' | 'bedrock' | 'sqs';
+
 export interface IngestErrorOptions {
   retryable: boolean;
+  /** The dependency whose failure this is (set where a call to it failed). */
+  dependency?: Dependency;
   cause?: unknown;
   /** Extra structured context for logs (never secrets). */
   details?: Record<string, unknown>;
@@ -14,6 +19,7 @@ export class IngestError extends Error {
   readonly code: string;
   readonly retryable: boolean;
   readonly details: Record<string, unknown> | undefined;
+  readonly dependency: Dependency | undefined;
   readonly isIngestError = true as const;
 
   constructor(code: string, message: string, options: IngestErrorOptions) {
@@ -22,6 +28,15 @@ export class IngestError extends Error {
     this.code = code;
     this.retryable = options.retryable;
     this.details = options.details;
+    this.dependency = options.dependency;
+  }
+
+  /** The same error, attributed to `dependency` (itself when it already names one). */
+  from(dependency: Dependency): IngestError {
+    if (this.dependency !== undefined) return this;
+    const copy = new IngestError(this.code, this.message, { retryable: this.retryable, cause: this.cause, details: this.details, dependency });
+    copy.stack = this.stack;
+    return copy;
   }
 }
 

@@ -8,6 +8,14 @@ import type { JobResult } from './pipeline/job.ts';
 import type { QueueMessage } from './consumer/queue-message.ts';
 import type { MessageOutcome } from './observability/metrics.ts';
 
+/** Cheap calls that tell whether a dependency answers again (src/gate/circuit.ts). */
+export interface RuntimeProbes {
+  opensearch?: (signal: AbortSignal) => Promise<void>;
+  dynamodb?: (signal: AbortSignal) => Promise<void>;
+  /** HeadBucket on the bucket that failed. */
+  s3?: (bucket: string, signal: AbortSignal) => Promise<void>;
+}
+
 /**
  * What the daemon runs on: the queue and the adapters behind the pipeline's ports. Built from AWS
  * (src/adapters/aws/runtime.ts) or from the embedded local stack (src/local/runtime.ts); the
@@ -18,6 +26,10 @@ export interface Runtime {
   sqs: SQSClient;
   queueUrl: string;
   dlqUrl: string | undefined;
+  /** maxReceiveCount of the queue's RedrivePolicy (undefined: none, or unreadable). */
+  maxReceiveCount: number | undefined;
+  /** Probes of the dependencies that get a circuit (none in local mode: everything is in-process). */
+  probes?: RuntimeProbes;
   storage: StoragePort;
   /** Where thumbnails are stored; undefined ⇒ they are not kept. */
   thumbnails?: ThumbnailTarget;

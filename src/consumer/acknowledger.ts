@@ -6,7 +6,8 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { IngestError } from '../errors.ts';
 import { MicroBatcher } from '../lib/micro-batcher.ts';
-import type { QueueMessage } from './queue-message.ts';
+import { EARLIER_CODES, EARLIER_RECEIVES, totalReceives, type QueueMessage } from './queue-message.ts';
+import { randomUUID } from 'node:crypto';
 
 export interface AcknowledgerOptions {
   sqs: SQSClient;
@@ -70,12 +71,13 @@ export class Acknowledger {
   }
 
   /**
-   * Send the message to the DLQ with ErrorCode, ErrorMessage, FailedAt and ReceiveCount attributes,
-   * then delete it from the queue. Returns false (and does nothing) when no DLQ is known.
+   * Send the message to the DLQ with ErrorCode, ErrorMessage, FailedAt and ReceiveCount (every
+   * receive, earlier copies included) attributes — and EarlierErrorCodes when earlier attempts'
+   * codes are known — then delete it from the queue. Returns false (and does nothing) when no DLQ
+   * is known.
    */
-  async deadLetter(message: QueueMessage, error: IngestError): Promise<boolean> {
+  async deadLetter(message: QueueMessage, error: IngestError, earlierCodes: readonly string[] = []): Promise<boolean> {
     if (this.dlqUrl === undefined) return false;
-    const text = (value: string) => ({ DataType: 'String', StringValue: value });
     await this.#sqs.send(
       new SendMessageCommand({
         QueueUrl: this.dlqUrl,
@@ -84,16 +86,50 @@ export class Acknowledger {
           ErrorCode: text(error.code),
           ErrorMessage: text(error.message.slice(0, 1024) || error.code),
           FailedAt: text(new Date().toISOString()),
-          ReceiveCount: { DataType: 'Number', StringValue: String(message.receiveCount) },
+          ReceiveCount: { DataType: 'Number', StringValue: String(totalReceives(message)) },
           OriginalMessageId: text(message.messageId),
+          ...(earlierCodes.length > 0 ? { EarlierErrorCodes: text(earlierCodes.join(',')) } : {}),
         },
+        ...fifoFields(this.dlqUrl, message),
       }),
     );
     await this.delete(message.receiptHandle);
     return true;
   }
 
+  /**
+   * Put the message back as a new message (its receive count starts again at 0) and delete this
+   * one: how a message on its last receive before SQS redrive is given back without being moved to
+   * the DLQ by SQS, with no reason attached. The copy carries the receives and error codes so far.
+   * Sent first, deleted second: a failure in between leaves a duplicate, never a loss.
+   */
+  async resend(message: QueueMessage, options: { delaySeconds: number; receives: number; codes: readonly string[] }): Promise<void> {
+    const own = Object.entries(message.attributes ?? {}).slice(0, 8);
+    await this.#sqs.send(
+      new SendMessageCommand({
+        QueueUrl: this.#queueUrl,
+        MessageBody: message.body === '' ? '(empty message body)' : message.body,
+        MessageAttributes: {
+          ...Object.fromEntries(own),
+          [EARLIER_RECEIVES]: { DataType: 'Number', StringValue: String(options.receives) },
+          ...(options.codes.length > 0 ? { [EARLIER_CODES]: text(options.codes.slice(-20).join(',')) } : {}),
+        },
+        ...(this.#queueUrl.endsWith('.fifo') ? {} : { DelaySeconds: Math.max(0, Math.min(900, Math.round(options.delaySeconds))) }),
+        ...fifoFields(this.#queueUrl, message),
+      }),
+    );
+    await this.delete(message.receiptHandle);
+  }
+
   close(): Promise<void> {
     return this.#deletes.close();
   }
+}
+
+const text = (value: string) => ({ DataType: 'String', StringValue: value });
+
+/** A FIFO queue needs a group (the original's) and a deduplication id (a fresh one: this is a new send). */
+function fifoFields(queueUrl: string, message: QueueMessage) {
+  if (!queueUrl.endsWith('.fifo')) return {};
+  return { MessageGroupId: message.groupId ?? 'spot-ingest', MessageDeduplicationId: randomUUID() };
 }

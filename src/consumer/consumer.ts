@@ -6,10 +6,13 @@ import type { JobResult, MessageProcessor } from '../pipeline/job.ts';
 import { classifyError } from '../pipeline/classify.ts';
 import type { Acknowledger } from './acknowledger.ts';
 import type { FinishPredictor } from './finish-predictor.ts';
-import { defaultBackoff, retryDelaySeconds, type BackoffPolicy } from './backoff.ts';
+import type { BackoffPolicy } from './backoff.ts';
 import { Heartbeat } from './heartbeat.ts';
+import { JobDeadline } from './job-deadline.ts';
 import { Poller } from './poller.ts';
-import type { QueueMessage } from './queue-message.ts';
+import { totalReceives, type QueueMessage } from './queue-message.ts';
+import { Settler, type Settlement } from './settler.ts';
+import type { Dependency } from '../errors.ts';
 
 export interface ConsumerOptions {
   sqs: SQSClient;
@@ -26,9 +29,21 @@ export interface ConsumerOptions {
   onSettled?: (message: QueueMessage, outcome: MessageOutcome, result: JobResult) => void;
   /** Told the number of jobs in flight whenever one starts or ends (a listener's throw is logged). */
   onInFlightChange?: (inFlight: number) => void;
-  /** Why and how long (ms) receiving should wait, e.g. while the Bedrock circuit is open; undefined ⇒ receive. */
+  /** Why and how long (ms) receiving should wait, e.g. while a dependency's circuit is open; undefined ⇒ receive. */
   holdReceiving?: () => { ms: number; reason: string } | undefined;
+  /** maxReceiveCount of the queue's RedrivePolicy (undefined: none): see settler.ts. */
+  maxReceiveCount?: number | undefined;
+  /** Is this dependency down right now (the gate)? A retry on it is then never dead-lettered. */
+  confirmDown?: (dependency: Dependency) => Promise<boolean>;
+  anyDown?: () => boolean;
+  /** A job's deadline (job-deadline.ts); undefined ⇒ none. */
+  jobTimeout?: { baseMs: number; perPageMs: number };
+  /** How long a job aborted at its deadline may take to stop before its slot is freed anyway (default 5 000 ms). */
+  abandonAfterMs?: number;
 }
+
+/** The reason a job's signal carries at its deadline. */
+export const JOB_TIMEOUT = (ms: number) => new IngestError('JOB_TIMEOUT', `the job ran past its deadline (${Math.round(ms / 1000)} s; INGEST_JOB_TIMEOUT_SECONDS)`, { retryable: true });
 
 /** The reason a job's signal carries when the daemon gives its message back to the queue. */
 export const RELEASE = (why: string) => new IngestError('RELEASED', `released: ${why}`, { retryable: true });
@@ -56,9 +71,19 @@ export class Consumer {
   readonly #startedAt = new Map<string, number>();
   /** Durations (ms) of the last jobs that finished 'done': the predictor's evidence. */
   readonly #durations: number[] = [];
+  readonly #settler: Settler;
+  /** Error codes of earlier attempts of messages this process has seen (bounded), by message id. */
+  readonly #codes = new Map<string, string[]>();
 
   constructor(options: ConsumerOptions) {
     this.#o = options;
+    this.#settler = new Settler({
+      acknowledger: options.acknowledger,
+      maxReceiveCount: options.maxReceiveCount,
+      ...(options.backoff ? { backoff: options.backoff } : {}),
+      ...(options.confirmDown ? { confirmDown: options.confirmDown } : {}),
+      ...(options.anyDown ? { anyDown: options.anyDown } : {}),
+    });
     this.#poller = new Poller({
       sqs: options.sqs,
       queueUrl: options.queueUrl,
@@ -203,7 +228,11 @@ export class Consumer {
 
   async #handle(message: QueueMessage): Promise<void> {
     const { logger, metrics, acknowledger, visibilityTimeoutSeconds } = this.#o;
-    const log = logger.child({ messageId: message.messageId, receiveCount: message.receiveCount });
+    const log = logger.child({ messageId: message.messageId, receiveCount: totalReceives(message) });
+    if (this.#settler.isLastReceive(message) && (this.#o.maxReceiveCount ?? 0) >= 2) {
+      await this.#rollOverOnReceipt(message, log);
+      return;
+    }
     const controller = new AbortController();
     this.#jobs.set(message.messageId, controller);
     this.#startedAt.set(message.messageId, Date.now());
@@ -225,19 +254,37 @@ export class Consumer {
       },
     }).start();
 
+    const timeout = this.#o.jobTimeout;
+    let expired: (() => void) | undefined;
+    const deadlinePassed = new Promise<void>((resolve) => (expired = resolve));
+    const deadline = timeout
+      ? new JobDeadline({
+        ...timeout,
+        onExpire: () => {
+          const error = JOB_TIMEOUT(Date.now() - (this.#startedAt.get(message.messageId) ?? Date.now()));
+          metrics.jobTimeouts.inc();
+          log.warn({ code: error.code, deadline: new Date(deadline?.at ?? Date.now()).toISOString() }, 'job past its deadline: aborting it (its worker thread is replaced)');
+          controller.abort(error);
+          expired?.();
+        },
+      })
+      : undefined;
     let result: JobResult;
     try {
-      result = await this.#o.process(message, {
+      const job = this.#o.process(message, {
         signal: controller.signal,
         log,
         keepAlive: (renew) => {
           renewals.add(renew);
           return () => renewals.delete(renew);
         },
+        pageDone: () => deadline?.pageDone(),
       });
+      result = await Promise.race([job, deadlinePassed.then(() => this.#abandon(job, controller.signal, log))]);
     } catch (err) {
       result = { outcome: 'retry', error: classifyError(err), events: [] };
     } finally {
+      deadline?.stop();
       await heartbeat.stop();
     }
     const reason: unknown = controller.signal.reason;
@@ -269,7 +316,7 @@ export class Consumer {
 
   async #giveBack(message: QueueMessage): Promise<void> {
     try {
-      await this.#o.acknowledger.changeVisibility(message.receiptHandle, 0);
+      await this.#settler.settle(message, 'released', undefined, this.#earlierCodes(message));
       this.#madeVisible += 1;
       this.#o.logger.info({ messageId: message.messageId }, 'received while stopping: given back to the queue');
     } catch (err) {
@@ -277,49 +324,80 @@ export class Consumer {
     }
   }
 
+  /**
+   * After its deadline a job has `abandonAfterMs` to stop (its worker thread is terminated at once;
+   * code on the main thread checks the signal). One that still has not is left behind: its slot
+   * and lease are given up all the same, so no slot is held past the deadline.
+   */
+  async #abandon(job: Promise<JobResult>, signal: AbortSignal, log: Logger): Promise<JobResult> {
+    const grace = new AbortController();
+    const timer = setTimeout(() => grace.abort(), this.#o.abandonAfterMs ?? 5_000);
+    const givenUp = new Promise<undefined>((resolve) => grace.signal.addEventListener('abort', () => resolve(undefined), { once: true }));
+    try {
+      const stopped = await Promise.race([job.catch((err: unknown) => ({ outcome: 'retry' as const, error: classifyError(err), events: [] })), givenUp]);
+      if (stopped !== undefined) return stopped;
+      log.error('job did not stop after its deadline: its slot and lease are given up, the job is left behind');
+      return { outcome: 'retry', error: classifyError(signal.reason), events: [] };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #rollOverOnReceipt(message: QueueMessage, log: Logger): Promise<void> {
+    try {
+      await this.#settler.rollOverOnReceipt(message, this.#earlierCodes(message));
+      this.#madeVisible += 1;
+      log.info({ maxReceiveCount: this.#o.maxReceiveCount }, 'last receive before SQS redrive: sent again as a new message (its receives and codes carried), so nothing reaches the DLQ without a reason');
+    } catch (err) {
+      log.warn({ err: classifyError(err) }, 'could not send the message again; it reappears after its visibility timeout');
+    }
+  }
+
+  #earlierCodes(message: QueueMessage): string[] {
+    return [...(message.earlierCodes ?? []), ...(this.#codes.get(message.messageId) ?? [])];
+  }
+
+  #rememberCode(message: QueueMessage, code: string | undefined, outcome: Settlement['outcome']): void {
+    if (outcome === 'retry' && code !== undefined) {
+      const codes = this.#codes.get(message.messageId) ?? [];
+      this.#codes.delete(message.messageId); // re-inserted last: the map's order is its age
+      this.#codes.set(message.messageId, [...codes, code].slice(-20));
+      if (this.#codes.size > 10_000) this.#codes.delete(this.#codes.keys().next().value!);
+    } else {
+      this.#codes.delete(message.messageId);
+    }
+  }
+
   async #settle(message: QueueMessage, result: JobResult, log: Logger): Promise<void> {
-    const { acknowledger, metrics } = this.#o;
+    const { metrics } = this.#o;
     let outcome = result.outcome;
+    let settlement: Settlement | undefined;
     const ms = Date.now() - message.receivedAt;
     const error = result.error;
     try {
-      switch (outcome) {
-        case 'done':
-        case 'duplicate':
-        case 'stale':
-          await acknowledger.delete(message.receiptHandle);
-          break;
-        case 'dead-letter':
-          if (error !== undefined && (await acknowledger.deadLetter(message, error))) break;
-          outcome = 'retry';
-          log.warn('no dead-letter queue known: leaving the message for SQS redrive');
-          await this.#retry(message);
-          break;
-        case 'retry':
-          await this.#retry(message);
-          break;
-        case 'released':
-          await acknowledger.changeVisibility(message.receiptHandle, 0);
-          this.#madeVisible += 1;
-          break;
-      }
+      settlement = await this.#settler.settle(message, outcome, error, this.#earlierCodes(message));
+      outcome = settlement.outcome;
+      if (outcome === 'released') this.#madeVisible += 1;
+      if (result.outcome === 'dead-letter' && outcome === 'retry') log.warn('no dead-letter queue known: the message is retried');
     } catch (err) {
       // The message stays on the queue and reappears when its visibility lapses: nothing is lost.
       log.error({ err: classifyError(err), outcome }, 'could not settle message; it will reappear after its visibility timeout');
     }
+    this.#rememberCode(message, error?.code, outcome);
     metrics.messages.inc({ outcome });
     try {
       this.#o.onSettled?.(message, outcome, result);
     } catch (err) {
       log.warn({ err }, 'an onSettled listener failed');
     }
-    const line = { outcome, ms, events: result.events, ...(error ? { code: error.code, reason: error.message } : {}) };
+    const how = settlement?.via === undefined ? {} : { via: settlement.via, visibleInSeconds: settlement.delaySeconds };
+    const line = {
+      outcome, ms, events: result.events, ...how,
+      ...(settlement?.kept ? { kept: settlement.kept } : {}),
+      ...(error ? { code: error.code, reason: error.message, ...(error.dependency ? { dependency: error.dependency } : {}) } : {}),
+    };
     if (outcome === 'dead-letter') log.error(line, `message dead-lettered: ${error?.code}`);
     else if (outcome === 'retry' || outcome === 'released') log.warn(line, `message ${outcome}${error ? `: ${error.code}` : ''}`);
     else log.info(line, `message ${outcome}`);
-  }
-
-  async #retry(message: QueueMessage): Promise<void> {
-    await this.#o.acknowledger.changeVisibility(message.receiptHandle, retryDelaySeconds(message.receiveCount, this.#o.backoff ?? defaultBackoff));
   }
 }

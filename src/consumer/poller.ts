@@ -97,7 +97,8 @@ export class Poller {
             MaxNumberOfMessages: Math.min(10, free),
             WaitTimeSeconds: this.#o.waitTimeSeconds ?? 20,
             VisibilityTimeout: this.#o.visibilityTimeoutSeconds,
-            MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
+            MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp', 'MessageGroupId'],
+            MessageAttributeNames: ['All'],
           }),
           { abortSignal: signal },
         );

@@ -9,6 +9,9 @@ import { buildApp } from 'fauxqs';
 import type { AddressInfo } from 'node:net';
 import { createAwsClients, type AwsClients } from '../adapters/aws/clients.ts';
 
+
+/** The embedded queue's RedrivePolicy maxReceiveCount. */
+export const LOCAL_MAX_RECEIVE_COUNT = 3;
 export const LOCAL_QUEUE = 'spot-ingest-local';
 export const LOCAL_BUCKET = 'spot-ingest-local';
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -40,7 +43,7 @@ export async function startEmbeddedStack(options: { port?: number } = {}): Promi
     const queue = await clients.sqs.send(
       new CreateQueueCommand({
         QueueName: LOCAL_QUEUE,
-        Attributes: { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: '3' }) },
+        Attributes: { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: String(LOCAL_MAX_RECEIVE_COUNT) }) },
       }),
     );
     await clients.s3.send(new CreateBucketCommand({ Bucket: LOCAL_BUCKET }));

@@ -10,7 +10,7 @@ import type { ThumbnailTarget } from '../pipeline/process-event.ts';
 import { StorageCheckpoints } from '../adapters/checkpoint/storage.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Runtime } from '../runtime.ts';
-import { LOCAL_REGION, startEmbeddedStack } from './embedded-stack.ts';
+import { LOCAL_MAX_RECEIVE_COUNT, LOCAL_REGION, startEmbeddedStack } from './embedded-stack.ts';
 import { printProgress } from './progress.ts';
 import { seedSamples } from './seed-samples.ts';
 
@@ -52,6 +52,7 @@ export async function createLocalRuntime(config: Config, logger: Logger, out: No
     sqs: stack.clients.sqs,
     queueUrl: stack.queueUrl,
     dlqUrl: stack.dlqUrl,
+    maxReceiveCount: LOCAL_MAX_RECEIVE_COUNT,
     storage: new S3Storage(stack.clients.s3),
     thumbnails: localThumbnails(config),
     checkpoints: localCheckpoints(config),

@@ -81,7 +81,32 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly dependencyUp = new Gauge({
+    name: 'spot_ingest_dependency_up',
+    help: '1 while the dependency\'s circuit is closed, 0 while it is open (receiving paused)',
+    labelNames: ['dependency'] as const,
+    registers: [this.registry],
+  });
+  readonly jobTimeouts = new Counter({
+    name: 'spot_ingest_job_timeouts_total',
+    help: 'Jobs aborted at their deadline (INGEST_JOB_TIMEOUT_SECONDS), their worker thread replaced',
+    registers: [this.registry],
+  });
+  /** Seconds receiving has been paused by open circuits so far (read on each scrape). */
+  pausedSeconds: () => number = () => 0;
+  readonly receivePausedSeconds: Counter;
+
   constructor() {
+    const source = () => this.pausedSeconds();
+    this.receivePausedSeconds = new Counter({
+      name: 'spot_ingest_receive_paused_seconds_total',
+      help: 'Seconds receiving was paused because a dependency circuit was open',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(source());
+      },
+    });
     collectDefaultMetrics({ register: this.registry, prefix: 'spot_ingest_' });
     for (const outcome of ['done', 'duplicate', 'stale', 'retry', 'dead-letter', 'released']) this.messages.inc({ outcome }, 0);
   }

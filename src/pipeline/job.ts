@@ -10,6 +10,8 @@ export interface JobContext {
   log: Logger;
   /** Register a renewal to run on every lease heartbeat (e.g. the state record's lease); returns an unregister. */
   keepAlive(renew: () => Promise<void>): () => void;
+  /** A PDF / TIFF page was finished: the job's deadline moves later (src/consumer/job-deadline.ts). */
+  pageDone?(): void;
 }
 
 export interface EventSummary {

@@ -54,6 +54,11 @@ export function thumbnailKey(target: ThumbnailTarget, id: string): string {
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
+/** Attempts that ended in a process crash while extracting, after which a file is dead-lettered (PROCESS_CRASHED). */
+export const MAX_CRASHES = 2;
+/** The kinds of file whose parsers (pdf.js, tesseract, libvips, unzip) could take the process down. */
+const CRASH_GUARDED: ReadonlySet<string> = new Set(['pdf', 'image', 'office']);
+
 /**
  * One FileEvent through the pipeline: claim → (delete | download → detect → extract → index) → record.
  * Returns the event's outcome; throws a classified IngestError for retry / dead-letter, after
@@ -85,7 +90,15 @@ export async function processEvent(event: FileEvent, deps: PipelineDeps, ctx: Jo
     log.info({ outcome: claim.kind, status: claim.record.status }, `event ${claim.kind}: nothing to redo`);
     return summary(claim.kind);
   }
-  if (claim.kind === 'busy') throw transient('OBJECT_BUSY', `s3://${pk} is being processed by ${claim.record.leaseOwner}`);
+  if (claim.kind === 'busy') {
+    const retryAfterSeconds = Math.max(1, (claim.record.leaseUntil ?? 0) - nowSeconds());
+    throw transient('OBJECT_BUSY', `s3://${pk} is being processed by ${claim.record.leaseOwner}`, undefined, { retryAfterSeconds });
+  }
+  if (claim.crashes >= MAX_CRASHES) {
+    const error = permanent('PROCESS_CRASHED', `s3://${pk}: ${claim.crashes} earlier attempts ended in a crash of the whole process while extracting this file; not run again`);
+    await state.fail(pk, owner, `${error.code}: ${error.message}`).catch((e: unknown) => log.warn({ err: classifyError(e) }, 'could not record the failure'));
+    throw error;
+  }
 
   const unregister = ctx.keepAlive(() => state.renew(pk, owner, nowSeconds() + deps.leaseSeconds));
   let path: string | undefined;
@@ -136,16 +149,22 @@ export async function processEvent(event: FileEvent, deps: PipelineDeps, ctx: Jo
       checkpoint = new JobCheckpoint({ port: deps.checkpoints, documentId: id, sha256: file.sha256, resumed, log });
     }
     const pages = checkpoint;
+    // the crash guard: an attempt that dies with the process while a parser runs on the file is
+    // counted at the next claim (plain text is decoded by our own bounded code: no mark, no write)
+    const guarded = CRASH_GUARDED.has(type.category);
+    if (guarded) await state.markExtracting(pk, owner, true, { signal: ctx.signal });
     const extraction = await timer.time('extract', () =>
       extractContent(path!, type, {
         signal: ctx.signal, documents: deps.documents, lowConfidence: deps.ocrLowConfidence,
         onPage: (page) => {
           metrics?.pages.inc({ source: page.source });
+          ctx.pageDone?.();
           pages?.onPage(page);
         },
         ...(pages && pages.size > 0 ? { resume: pages.resumed } : {}),
       }),
     );
+    if (guarded) await state.markExtracting(pk, owner, false, { signal: ctx.signal });
     for (const [name, ms] of Object.entries(extraction.substeps ?? {})) timer.steps[`extract.${name}`] = ms;
     let storedThumbnail: string | null = null;
     const thumbnails = deps.thumbnails;

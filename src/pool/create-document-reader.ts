@@ -12,7 +12,7 @@ import { OcrLanguageError, parseLangs, prepareLanguageDir } from './ocr-language
 export type DocumentConfig = Pick<
   Config,
   'ocrLangs' | 'poolSize' | 'poolRecyclePages' | 'pdfMaxPages' | 'pdfMinTextChars' | 'ocrDpi' | 'thumbnailSize'
->;
+> & Partial<Pick<Config, 'testHangMarker'>>;
 
 export async function createDocumentReader(config: DocumentConfig, dataDir: string, options: { log?: Logger; metrics?: Metrics } = {}): Promise<DocumentPool> {
   const langs = parseLangs(config.ocrLangs);
@@ -29,6 +29,7 @@ export async function createDocumentReader(config: DocumentConfig, dataDir: stri
     recyclePages: config.poolRecyclePages,
     ocrLangs: langs,
     langPath,
+    ...(config.testHangMarker ? { hangMarker: config.testHangMarker } : {}),
     task: { maxPages: config.pdfMaxPages, minTextChars: config.pdfMinTextChars, ocrDpi: config.ocrDpi, thumbnailSize: config.thumbnailSize, ocr: true },
     ...(options.log ? { log: options.log } : {}),
     ...(metrics

@@ -14,6 +14,8 @@ export interface DocumentPoolOptions {
   ocrLangs: string[];
   /** Directory with the languages' traineddata (prepareLanguageDir). */
   langPath: string;
+  /** Test hook: see DocumentWorkerData.hangMarker. */
+  hangMarker?: string;
   task: Omit<DocumentTask, 'path' | 'mime'>;
   log?: Logger;
   onLoad?: (load: PoolLoad) => void;
@@ -25,7 +27,7 @@ export class DocumentPool implements DocumentReader {
   readonly #task: Omit<DocumentTask, 'path' | 'mime'>;
 
   constructor(options: DocumentPoolOptions) {
-    const workerData: DocumentWorkerData = { ocrLangs: options.ocrLangs, langPath: options.langPath };
+    const workerData: DocumentWorkerData = { ocrLangs: options.ocrLangs, langPath: options.langPath, ...(options.hangMarker ? { hangMarker: options.hangMarker } : {}) };
     this.#task = options.task;
     this.pool = new WorkerPool({
       file: new URL('./document-worker.ts', import.meta.url),

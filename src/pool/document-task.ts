@@ -52,4 +52,6 @@ export interface DocumentWorkerData {
   ocrLangs: string[];
   /** Directory with `<lang>.traineddata.gz` for each language. */
   langPath: string;
+  /** Test hook (INGEST_TEST_HANG_MARKER): a file containing this string spins its worker forever. */
+  hangMarker?: string;
 }

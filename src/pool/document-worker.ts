@@ -2,6 +2,7 @@
  * Entry file of the document pool's worker threads: PDF and image tasks, each with this
  * thread's own (lazily started) tesseract engine.
  */
+import { readFile } from 'node:fs/promises';
 import { workerData } from 'node:worker_threads';
 import type { DocumentTask, DocumentWorkerData, PageResult } from './document-task.ts';
 import { processImage } from './image-task.ts';
@@ -18,7 +19,26 @@ function output(result: DocumentResult): TaskOutput {
   return { result, units, ...(result.thumbnail ? { transfer: [result.thumbnail.buffer as ArrayBuffer] } : {}) };
 }
 
+/**
+ * Test hook (INGEST_TEST_HANG_MARKER, unset in production): a file that contains the marker spins
+ * this thread forever, as a file that hangs pdf.js or tesseract would — only terminating the
+ * thread ends it. It proves the job deadline.
+ */
+async function hangIfMarked(task: DocumentTask): Promise<void> {
+  const marker = data.hangMarker;
+  if (marker === undefined || !(await readFile(task.path)).includes(marker)) return;
+  for (;;) {
+    // spin: no await, no I/O, nothing another thread can interrupt but terminate()
+  }
+}
+
 serveTasks({
-  pdf: async (task: DocumentTask, context) => output(await processPdf(task, ocr, (page: PageResult) => context.progress(page))),
-  image: async (task: DocumentTask, context) => output(await processImage(task, ocr, (page: PageResult) => context.progress(page))),
+  pdf: async (task: DocumentTask, context) => {
+    await hangIfMarked(task);
+    return output(await processPdf(task, ocr, (page: PageResult) => context.progress(page)));
+  },
+  image: async (task: DocumentTask, context) => {
+    await hangIfMarked(task);
+    return output(await processImage(task, ocr, (page: PageResult) => context.progress(page)));
+  },
 });

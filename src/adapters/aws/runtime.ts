@@ -1,5 +1,5 @@
 import { requireForQueueMode, type Config } from '../../config.ts';
-import { discoverDlqUrl } from '../../consumer/dlq-discovery.ts';
+import { readRedrivePolicy, type RedrivePolicy } from '../../consumer/dlq-discovery.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { StartupError } from '../../errors.ts';
 import { classifyError } from '../../pipeline/classify.ts';
@@ -31,19 +31,23 @@ export async function createAwsRuntime(config: Config, logger: Logger, models: C
       throw new StartupError(`OpenSearch index "${config.openSearchIndex}" does not exist: run "spot-ingest setup" first`);
     }
     checkIndexDimensions(config.openSearchIndex, described.dims, models);
-    let dlqUrl = config.dlqUrl;
-    if (dlqUrl === undefined) {
-      dlqUrl = await discoverDlqUrl(clients.sqs, queueUrl).catch((err: unknown) => {
-        logger.warn({ err: classifyError(err) }, 'could not read the queue RedrivePolicy');
-        return undefined;
-      });
-    }
+    const redrive = await readRedrivePolicy(clients.sqs, queueUrl).catch((err: unknown): RedrivePolicy => {
+      logger.warn({ err: classifyError(err) }, 'could not read the queue RedrivePolicy');
+      return { dlqUrl: undefined, maxReceiveCount: undefined };
+    });
+    const dlqUrl = config.dlqUrl ?? redrive.dlqUrl;
+    const maxReceiveCount = redrive.maxReceiveCount;
     if (dlqUrl === undefined) logger.warn('no dead-letter queue known: permanent failures are left to SQS redrive');
     const storage = new S3Storage(clients.s3);
     const thumbnails = config.thumbnailBucket ? { storage, bucket: config.thumbnailBucket, prefix: config.thumbnailPrefix } : undefined;
     const checkpoints = config.checkpointBucket ? new StorageCheckpoints(storage, config.checkpointBucket, config.checkpointPrefix) : undefined;
     if (!checkpoints) logger.info('no INGEST_CHECKPOINT_BUCKET (nor INGEST_THUMBNAIL_BUCKET): long jobs that are released start over');
-    return { mode: 'aws', sqs: clients.sqs, queueUrl, dlqUrl, storage, ...(thumbnails ? { thumbnails } : {}), ...(checkpoints ? { checkpoints } : {}), state, index, close };
+    const probes = {
+      opensearch: async (signal: AbortSignal) => void (await index.describeIndex({ signal })),
+      dynamodb: (signal: AbortSignal) => state.probe(signal),
+      s3: (bucket: string, signal: AbortSignal) => storage.probeBucket(bucket, signal),
+    };
+    return { mode: 'aws', sqs: clients.sqs, queueUrl, dlqUrl, maxReceiveCount, probes, storage, ...(thumbnails ? { thumbnails } : {}), ...(checkpoints ? { checkpoints } : {}), state, index, close };
   } catch (err) {
     await close();
     throw err;

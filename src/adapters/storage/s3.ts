@@ -1,4 +1,4 @@
-import { GetObjectCommand, DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, DeleteObjectCommand, HeadBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import { permanent } from '../../errors.ts';
 import type { ObjectBody, StorageOptions, StoragePort } from './port.ts';
@@ -9,6 +9,11 @@ export class S3Storage implements StoragePort {
 
   constructor(s3: S3Client) {
     this.#s3 = s3;
+  }
+
+  /** HeadBucket: a cheap call that tells whether S3 answers for this bucket (the circuit's probe). */
+  async probeBucket(bucket: string, signal?: AbortSignal): Promise<void> {
+    await this.#s3.send(new HeadBucketCommand({ Bucket: bucket }), { abortSignal: signal });
   }
 
   async get(bucket: string, key: string, options: StorageOptions & { versionId?: string } = {}): Promise<ObjectBody> {

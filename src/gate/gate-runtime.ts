@@ -1,0 +1,53 @@
+/**
+ * Puts the runtime's ports behind the gate's circuits (DESIGN.md §4 "outages"): the state table
+ * (DynamoDB), the index (OpenSearch) and object storage (S3: downloads, thumbnails, checkpoints)
+ * each get one circuit with the runtime's probe. A runtime without probes (local mode: everything
+ * in-process) is returned as it is.
+ */
+import type { CheckpointPort } from '../adapters/checkpoint/port.ts';
+import type { IndexPort } from '../adapters/index/port.ts';
+import type { StatePort } from '../adapters/state/port.ts';
+import type { StoragePort } from '../adapters/storage/port.ts';
+import { isIngestError } from '../errors.ts';
+import type { Runtime } from '../runtime.ts';
+import type { DependencyGate } from './gate.ts';
+import { guard } from './guard.ts';
+
+export function gateRuntime(runtime: Runtime, gate: DependencyGate, defaultBucket: string | undefined): Runtime {
+  const probes = runtime.probes;
+  if (probes === undefined) return runtime;
+  const out: Runtime = { ...runtime };
+  if (probes.dynamodb) {
+    const circuit = gate.add('dynamodb', probes.dynamodb);
+    out.state = guard<StatePort>(runtime.state, circuit, ['claim', 'renew', 'complete', 'fail', 'release', 'markExtracting', 'get']);
+  }
+  if (probes.opensearch) {
+    const circuit = gate.add('opensearch', probes.opensearch);
+    out.index = guard<IndexPort>(runtime.index, circuit, ['upsert', 'delete', 'get', 'search', 'listPendingEmbeddings']);
+  }
+  const probeS3 = probes.s3;
+  if (probeS3) {
+    // the probe asks about the bucket that failed last (downloads), else the thumbnail bucket
+    let bucket = defaultBucket;
+    const circuit = gate.add('s3', async (signal) => {
+      if (bucket !== undefined) await probeS3(bucket, signal);
+    });
+    const storage = (port: StoragePort): StoragePort => {
+      const guarded = guard<StoragePort>(port, circuit, ['get', 'put', 'delete']);
+      return {
+        get: (b, key, options) => guarded.get(b, key, options).catch((err: unknown) => Promise.reject(remember(b, err))),
+        put: (b, key, body, type, options) => guarded.put(b, key, body, type, options).catch((err: unknown) => Promise.reject(remember(b, err))),
+        delete: (b, key, options) => guarded.delete(b, key, options).catch((err: unknown) => Promise.reject(remember(b, err))),
+      };
+    };
+    const remember = (b: string, err: unknown) => {
+      // a call refused by the open circuit says nothing about its bucket
+      if (!(isIngestError(err) && err.code === 'DEPENDENCY_CIRCUIT_OPEN')) bucket = b;
+      return err;
+    };
+    out.storage = storage(runtime.storage);
+    if (runtime.thumbnails) out.thumbnails = { ...runtime.thumbnails, storage: storage(runtime.thumbnails.storage) };
+    if (runtime.checkpoints) out.checkpoints = guard<CheckpointPort>(runtime.checkpoints, circuit, ['load', 'save', 'clear']);
+  }
+  return out;
+}
