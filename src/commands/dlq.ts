@@ -37,6 +37,8 @@ export interface DeadLetter {
   failedAt: string | null;
   /** Receives on the source queue when it failed. */
   receiveCount: number | null;
+  /** Error codes of the attempts before the last one, oldest first (where the daemon knew them). */
+  earlierErrorCodes: string[];
   /** Object keys named by the body, when it parses. */
   keys: string[];
   body: string;
@@ -101,6 +103,7 @@ export function toDeadLetter(message: Message): DeadLetter {
     errorMessage: attribute(message, 'ErrorMessage'),
     failedAt: attribute(message, 'FailedAt'),
     receiveCount: Number.isFinite(count) ? count : null,
+    earlierErrorCodes: (attribute(message, 'EarlierErrorCodes') ?? '').split(',').filter(Boolean),
     keys: keysOf(body),
     body,
   };
@@ -164,7 +167,7 @@ export function formatDeadLetters(letters: DeadLetter[], dlqUrl: string, more: b
   const rows = letters.map((l) => [
     l.messageId,
     l.originalMessageId ?? '-',
-    l.errorCode ?? '-',
+    l.errorCode === null ? '-' : [...l.earlierErrorCodes, l.errorCode].join(' → '),
     l.failedAt ?? '-',
     l.receiveCount === null ? '-' : String(l.receiveCount),
     l.keys.length === 0 ? '-' : truncate(l.keys.join(', '), 60),

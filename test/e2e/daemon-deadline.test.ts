@@ -14,7 +14,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { putObject, queueCounts, receiveVisible, send, testDynamo } from '../support/aws.ts';
-import { outcomeLines, spawnDaemon, type SpawnedDaemon } from '../support/daemon.ts';
+import { outcomeLines, runCli, spawnDaemon, type SpawnedDaemon } from '../support/daemon.ts';
 import { FIXTURES } from '../support/documents.ts';
 import { createE2eStack, type E2eStack } from '../support/e2e-stack.ts';
 import { nativeEvent } from '../support/events.ts';
@@ -67,13 +67,17 @@ test('a job past its deadline is aborted: its worker is replaced, its slot and l
     await send(stack.sqs, stack.queueUrl, nativeEvent(stack.bucket, fine));
     await waitFor(() => stack.indexed(fine), { what: 'the other PDF read by the replaced worker thread', timeoutMs: 60_000 });
 
-    const [letter] = await deadLetters(stack);
-    const attrs = letter!.MessageAttributes ?? {};
-    assert.equal(attrs['ErrorCode']?.StringValue, 'JOB_TIMEOUT');
-    assert.equal(attrs['ReceiveCount']?.StringValue, '2');
-    assert.equal(attrs['EarlierErrorCodes']?.StringValue, 'JOB_TIMEOUT');
-    assert.match(attrs['ErrorMessage']?.StringValue ?? '', /deadline/);
-    assert.ok(attrs['FailedAt']?.StringValue);
+    await waitFor(async () => (await queueCounts(stack.sqs, stack.dlqUrl)).total === 1, { what: 'a dead letter', timeoutMs: 60_000, intervalMs: 250 });
+    // what an operator sees: the reason of the last attempt and of the one before
+    const listed = await runCli(['dlq', 'list', '--json'], stack.env());
+    assert.equal(listed.code, 0, listed.stderr);
+    const [letter] = JSON.parse(listed.stdout) as Array<{ errorCode: string; earlierErrorCodes: string[]; receiveCount: number; errorMessage: string; failedAt: string; keys: string[] }>;
+    assert.equal(letter!.errorCode, 'JOB_TIMEOUT');
+    assert.deepEqual(letter!.earlierErrorCodes, ['JOB_TIMEOUT']);
+    assert.equal(letter!.receiveCount, 2);
+    assert.match(letter!.errorMessage, /deadline/);
+    assert.ok(letter!.failedAt);
+    assert.deepEqual(letter!.keys, [hung]);
     assert.ok(daemon.logs().some((l) => typeof l.msg === 'string' && l.msg.startsWith('last receive before SQS redrive')), 'the last receive was rolled over, not left to redrive');
     assert.equal(stack.indexed(hung), false);
     assert.equal(outcomeLines(daemon.logs()).filter((l) => l.outcome === 'dead-letter').length, 1);
