@@ -89,3 +89,20 @@ test('Auto Scaling and EMF: off by default; the variables when set', () => {
   assert.equal(c.emf, true);
   assert.equal(c.emfIntervalSeconds, 10);
 });
+
+test('outages and deadlines: circuits, probes and the job deadline, with their defaults', () => {
+  const d = loadConfig({});
+  assert.deepEqual(
+    [d.jobTimeoutSeconds, d.jobTimeoutPerPageSeconds, d.circuitFailures, d.circuitProbeMinSeconds, d.circuitProbeMaxSeconds, d.testHangMarker],
+    [600, 30, 3, 1, 30, undefined],
+  );
+  const c = loadConfig({
+    INGEST_JOB_TIMEOUT_SECONDS: '90', INGEST_JOB_TIMEOUT_PER_PAGE_SECONDS: '0', INGEST_CIRCUIT_FAILURES: '5',
+    INGEST_CIRCUIT_PROBE_MIN_SECONDS: '0.2', INGEST_CIRCUIT_PROBE_MAX_SECONDS: '0.1',
+  });
+  assert.deepEqual([c.jobTimeoutSeconds, c.jobTimeoutPerPageSeconds, c.circuitFailures, c.circuitProbeMinSeconds], [90, 0, 5, 0.2]);
+  assert.equal(c.circuitProbeMaxSeconds, 0.2, 'the ceiling is never below the first delay');
+  assert.throws(() => loadConfig({ INGEST_JOB_TIMEOUT_SECONDS: '0' }), (e) => e instanceof ConfigError && /INGEST_JOB_TIMEOUT_SECONDS: must be at least 1/.test(e.message));
+  assert.throws(() => loadConfig({ INGEST_CIRCUIT_PROBE_MIN_SECONDS: 'soon' }), (e) => e instanceof ConfigError && /INGEST_CIRCUIT_PROBE_MIN_SECONDS: must be a number of seconds/.test(e.message));
+  assert.throws(() => loadConfig({ INGEST_CIRCUIT_FAILURES: '0' }), ConfigError);
+});
