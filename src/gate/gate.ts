@@ -43,7 +43,10 @@ export class DependencyGate {
   constructor(options: GateOptions) {
     this.#o = options;
     // read on every scrape, so a long pause shows while it lasts
-    if (options.metrics) options.metrics.pausedSeconds = () => this.pausedSeconds;
+    if (options.metrics) {
+      options.metrics.pausedSeconds = () => this.pausedSeconds;
+      options.metrics.dependencies = () => this.#states();
+    }
   }
 
   /** Add a probed circuit for `dependency` (idempotent: the first one stays). */
@@ -60,14 +63,20 @@ export class DependencyGate {
       onChange: (open, why) => this.#changed(dependency, open, why),
     });
     this.#circuits.set(dependency, circuit);
-    this.#o.metrics?.dependencyUp.set({ dependency }, 1);
     return circuit;
   }
 
   /** Watch a circuit that lives elsewhere (its state is read on every question). */
   watch(circuit: ExternalCircuit): void {
     this.#external.push(circuit);
-    this.#o.metrics?.dependencyUp.set({ dependency: circuit.dependency }, 1);
+  }
+
+  /** dependency → 1 (closed) / 0 (open), for spot_ingest_dependency_up. */
+  #states(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const circuit of this.#circuits.values()) out[circuit.dependency] = circuit.open ? 0 : 1;
+    for (const external of this.#external) out[external.dependency] = external.problem() === undefined ? 1 : 0;
+    return out;
   }
 
   circuit(dependency: Dependency): Circuit | undefined {
@@ -84,7 +93,6 @@ export class DependencyGate {
     }
     for (const external of this.#external) {
       const problem = external.problem();
-      this.#o.metrics?.dependencyUp.set({ dependency: external.dependency }, problem === undefined ? 1 : 0);
       if (problem !== undefined) out.push(problem);
     }
     return out;
@@ -128,7 +136,6 @@ export class DependencyGate {
   }
 
   #changed(dependency: Dependency, open: boolean, why: IngestError | undefined): void {
-    this.#o.metrics?.dependencyUp.set({ dependency }, open ? 0 : 1);
     if (open) {
       this.#o.logger.warn({ dependency, circuit: 'open', err: why }, `${dependency} is down: circuit open, receiving paused until a probe succeeds`);
     } else {

@@ -81,12 +81,9 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  readonly dependencyUp = new Gauge({
-    name: 'spot_ingest_dependency_up',
-    help: '1 while the dependency\'s circuit is closed, 0 while it is open (receiving paused)',
-    labelNames: ['dependency'] as const,
-    registers: [this.registry],
-  });
+  /** Each dependency with a circuit → 1 (closed) or 0 (open), read on each scrape. */
+  dependencies: () => Record<string, number> = () => ({});
+  readonly dependencyUp: Gauge<'dependency'>;
   readonly jobTimeouts = new Counter({
     name: 'spot_ingest_job_timeouts_total',
     help: 'Jobs aborted at their deadline (INGEST_JOB_TIMEOUT_SECONDS), their worker thread replaced',
@@ -97,6 +94,16 @@ export class Metrics {
   readonly receivePausedSeconds: Counter;
 
   constructor() {
+    const states = () => this.dependencies();
+    this.dependencyUp = new Gauge({
+      name: 'spot_ingest_dependency_up',
+      help: '1 while the dependency\'s circuit is closed, 0 while it is open (receiving paused)',
+      labelNames: ['dependency'] as const,
+      registers: [this.registry],
+      collect() {
+        for (const [dependency, up] of Object.entries(states())) this.set({ dependency }, up);
+      },
+    });
     const source = () => this.pausedSeconds();
     this.receivePausedSeconds = new Counter({
       name: 'spot_ingest_receive_paused_seconds_total',
