@@ -43,7 +43,7 @@ export interface ConsumerOptions {
 }
 
 /** The reason a job's signal carries at its deadline. */
-export const JOB_TIMEOUT = (ms: number) => new IngestError('JOB_TIMEOUT', `the job ran past its deadline (${Math.round(ms / 1000)} s; INGEST_JOB_TIMEOUT_SECONDS)`, { retryable: true });
+export const JOB_TIMEOUT = (ms: number) => new IngestError('JOB_TIMEOUT', `the job ran past its deadline (${(ms / 1000).toFixed(1)} s; INGEST_JOB_TIMEOUT_SECONDS)`, { retryable: true });
 
 /** The reason a job's signal carries when the daemon gives its message back to the queue. */
 export const RELEASE = (why: string) => new IngestError('RELEASED', `released: ${why}`, { retryable: true });
@@ -290,6 +290,8 @@ export class Consumer {
     const reason: unknown = controller.signal.reason;
     if (controller.signal.aborted && result.outcome === 'retry' && reason instanceof IngestError && reason.code === 'RELEASED') {
       result = { ...result, outcome: 'released', error: reason };
+    } else if (deadline?.expired && result.outcome === 'retry' && reason instanceof IngestError) {
+      result = { ...result, error: reason }; // whatever the job made of its abort, the reason is its deadline
     }
     this.#jobs.delete(message.messageId);
     const startedAt = this.#startedAt.get(message.messageId);

@@ -23,6 +23,7 @@ test.after(() => sqs.destroy());
 function makeConsumer(
   queueUrl: string, dlqUrl: string | undefined, process: MessageProcessor, capacity = 4, visibilityTimeoutSeconds = 30,
   holdReceiving?: () => { ms: number; reason: string } | undefined,
+  extra: Partial<ConstructorParameters<typeof Consumer>[0]> = {},
 ) {
   const metrics = new Metrics();
   const { logger, lines } = memoryLogger();
@@ -31,6 +32,7 @@ function makeConsumer(
     sqs, queueUrl, acknowledger, capacity, visibilityTimeoutSeconds, process, logger, metrics,
     waitTimeSeconds: 1, backoff: { baseSeconds: 1, maxSeconds: 2 },
     ...(holdReceiving ? { holdReceiving } : {}),
+    ...extra,
   });
   return { consumer, metrics, lines };
 }
@@ -268,4 +270,30 @@ test('while a dependency asks to hold, nothing is received (messages keep their 
   assert.deepEqual(seen, [1, 1, 1], 'first receive for each: the hold used up no receive count');
   assert.ok(lines().some((l) => l.msg === 'receiving resumed'));
   await consumer.drain(Date.now() + 5_000);
+});
+
+test('a job past its deadline is aborted; one that ignores the abort is left behind, and its slot is free all the same', async () => {
+  const { queueUrl, dlqUrl } = await createQueuePair(sqs, uniqueName('deadline'));
+  await send(sqs, queueUrl, 'stubborn');
+  await send(sqs, queueUrl, 'polite');
+  const seen: string[] = [];
+  const { consumer, metrics, lines } = makeConsumer(queueUrl, dlqUrl, async (m, ctx) => {
+    seen.push(m.body);
+    if (m.body === 'polite') {
+      await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
+      return { outcome: 'retry', error: transient('X', 'unused'), events: [] };
+    }
+    return new Promise<JobResult>(() => undefined); // never settles, whatever its signal says
+  }, 2, 30, undefined, { jobTimeout: { baseMs: 150, perPageMs: 0 }, abandonAfterMs: 100 });
+  consumer.start();
+  try {
+    await waitFor(() => new Set(lines().filter((l) => l.code === 'JOB_TIMEOUT' && l.outcome === 'retry').map((l) => l.messageId)).size === 2, { what: 'both jobs given back as JOB_TIMEOUT' });
+    await consumer.stopReceiving();
+    await waitFor(() => consumer.inFlight === 0, { what: 'no slot held past the deadline' });
+    assert.ok(lines().some((l) => l.msg === 'job did not stop after its deadline: its slot and lease are given up, the job is left behind'));
+    assert.ok(Number(/^spot_ingest_job_timeouts_total (\d+)$/m.exec(await metrics.registry.metrics())?.[1]) >= 2);
+    assert.deepEqual([...new Set(seen)].sort(), ['polite', 'stubborn']);
+  } finally {
+    await consumer.drain(Date.now());
+  }
 });
