@@ -13,7 +13,8 @@ import { createAwsClients } from '../adapters/aws/clients.ts';
 import { OpenSearchIndex } from '../adapters/index/opensearch.ts';
 import { createOpenSearchIndex } from '../adapters/index/create-opensearch.ts';
 import { loadConfig, type Config } from '../config.ts';
-import { discoverDlqUrl } from '../consumer/dlq-discovery.ts';
+import { readRedrivePolicy } from '../consumer/dlq-discovery.ts';
+import { DEFAULT_MAX_RECEIVES } from '../consumer/settler.ts';
 import { classifyError } from '../pipeline/classify.ts';
 import { effectiveImdsMode } from '../spot/create-watcher.ts';
 import { OcrEngine } from '../pool/ocr-engine.ts';
@@ -123,12 +124,16 @@ export function doctorChecks(config: Config): { checks: Check[]; close: () => vo
   });
   checks.push({
     name: 'dead-letter queue',
-    fix: 'set INGEST_DLQ_URL, or give the queue a RedrivePolicy; without one, permanent failures wait for SQS redrive',
+    fix: 'give the queue a RedrivePolicy (or set INGEST_DLQ_URL); without a DLQ, messages that cannot be processed are retried forever',
     run: async () => {
-      const dlq = config.dlqUrl ?? (await discoverDlqUrl(clients.sqs, queueUrl));
+      const policy = await readRedrivePolicy(clients.sqs, queueUrl);
+      const dlq = config.dlqUrl ?? policy.dlqUrl;
       if (dlq === undefined) throw new Error('none configured and the queue has no RedrivePolicy');
       await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq, AttributeNames: ['ApproximateNumberOfMessages'] }));
-      return { detail: `${dlq}${config.dlqUrl ? '' : ' (from the RedrivePolicy)'}` };
+      const receives = policy.maxReceiveCount === undefined
+        ? `no RedrivePolicy: transient failures are dead-lettered after ${DEFAULT_MAX_RECEIVES} receives`
+        : `transient failures are dead-lettered on receive ${policy.maxReceiveCount} (maxReceiveCount), by the daemon, with their reason`;
+      return { detail: `${dlq}${config.dlqUrl ? '' : ' (from the RedrivePolicy)'}; ${receives}` };
     },
   });
   if (config.stateTable !== undefined) {

@@ -21,6 +21,7 @@ test('every check passes against a set-up stack', async () => {
     assert.match(r.stdout, new RegExp(`PASS\\s+${name}`));
   }
   assert.match(r.stdout, /from the RedrivePolicy/);
+  assert.match(r.stdout, /transient failures are dead-lettered on receive 5 \(maxReceiveCount\), by the daemon, with their reason/);
   assert.match(r.stdout, /all \d+ checks passed/);
 });
 
