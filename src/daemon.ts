@@ -26,6 +26,9 @@ import { createDocumentReader } from './pool/create-document-reader.ts';
 import { createEmbeddings, type Embeddings } from './adapters/embedder/create-embeddings.ts';
 import { DependencyGate } from './gate/gate.ts';
 import { gateRuntime } from './gate/gate-runtime.ts';
+import { isOutage } from './gate/outage.ts';
+import { probeModels } from './adapters/embedder/probe-models.ts';
+import { classifyError } from './pipeline/classify.ts';
 import { TempFiles } from './pipeline/temp-files.ts';
 import type { Runtime } from './runtime.ts';
 import { createAsgFeatures, type AsgFeatures } from './spot/asg/create-asg.ts';
@@ -63,7 +66,15 @@ export async function runDaemon(config: Config, logger: Logger): Promise<number>
   });
   // OpenSearch, the state table and S3 each behind a circuit; Bedrock keeps its own breaker, watched here
   runtime = gateRuntime(runtime, gate, config.thumbnailBucket);
-  if (embedder?.enabled) gate.watch({ dependency: 'bedrock', problem: () => embedder.problem, holds: () => embedder.holdMs > 0 });
+  if (embedder?.enabled) {
+    gate.watch({
+      dependency: 'bedrock',
+      problem: () => embedder.problem,
+      holds: () => embedder.holdMs > 0,
+      // one tiny call per model (a few tokens) before a last attempt that failed on Bedrock is dead-lettered
+      confirmDown: (signal) => probeModels(embedder, signal).then(() => false, (err: unknown) => isOutage(classifyError(err))),
+    });
+  }
   let http: RunningHttpServer | undefined;
   let watcher: SpotWatcher | undefined;
   let asg: AsgFeatures | undefined;

@@ -20,6 +20,8 @@ export interface ExternalCircuit {
   problem(): string | undefined;
   /** Whether receiving should wait for it (false e.g. once a Bedrock trial call is due). */
   holds(): boolean;
+  /** Is it down right now? (a trial call); without one, an open circuit is the answer. */
+  confirmDown?(signal?: AbortSignal): Promise<boolean>;
 }
 
 export interface GateOptions {
@@ -126,7 +128,12 @@ export class DependencyGate {
   async confirmDown(dependency: Dependency, signal?: AbortSignal): Promise<boolean> {
     const circuit = this.#circuits.get(dependency);
     if (circuit) return circuit.confirmDown(signal);
-    return this.#external.some((e) => e.dependency === dependency && e.problem() !== undefined);
+    for (const external of this.#external) {
+      if (external.dependency !== dependency) continue;
+      if (external.problem() !== undefined) return true;
+      return (await external.confirmDown?.(signal)) ?? false;
+    }
+    return false;
   }
 
   /** End every probe loop (at shutdown). */

@@ -107,3 +107,27 @@ test('a download body that fails in mid-stream counts against the circuit and ca
     gate.stop();
   }
 });
+
+test("confirmDown on a watched circuit: open answers at once; closed asks its trial call", async () => {
+  const { logger } = memoryLogger();
+  const gate = new DependencyGate({ logger });
+  let problem: string | undefined = 'bedrock circuit open (503)';
+  let trials = 0;
+  let trialFails = true;
+  gate.watch({
+    dependency: 'bedrock', problem: () => problem, holds: () => problem !== undefined,
+    confirmDown: async () => {
+      trials += 1;
+      return trialFails;
+    },
+  });
+  assert.equal(await gate.confirmDown('bedrock'), true);
+  assert.equal(trials, 0);
+  problem = undefined;
+  assert.equal(await gate.confirmDown('bedrock'), true);
+  trialFails = false;
+  assert.equal(await gate.confirmDown('bedrock'), false);
+  assert.equal(trials, 2);
+  assert.equal(await gate.confirmDown('s3'), false, 'a dependency without a circuit is never down');
+  gate.stop();
+});
