@@ -1,6 +1,6 @@
 /**
  * npm run bench:interruption — the spawned `spot-ingest run` daemon under load, interrupted by a
- * spot notice from the IMDS simulator at a random moment (DESIGN.md §7), N trials.
+ * spot notice from the IMDS simulator at a random moment (docs/design.md §7), N trials.
  *
  * The same real local servers the tests use: fauxqs (SQS + S3, in this process), DynamoDB Local
  * (a JVM), the OpenSearch recorder and the IMDS simulator. Each trial gets a fresh queue (+ DLQ),

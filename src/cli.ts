@@ -1,5 +1,5 @@
 /**
- * spot-ingest command line (DESIGN.md §3 process contract): the command runs in this very process.
+ * spot-ingest command line (docs/design.md §3 process contract): the command runs in this very process.
  * Exit codes: 0 clean stop, 2 bad configuration or usage, 1 anything else.
  */
 import { Command, CommanderError } from 'commander';

@@ -1,5 +1,5 @@
 /**
- * All configuration, from environment variables (DESIGN.md §3), parsed once by one zod schema.
+ * All configuration, from environment variables (docs/design.md §3), parsed once by one zod schema.
  * A bad value is a ConfigError naming the variable; the CLI turns it into exit code 2.
  */
 import { availableParallelism } from 'node:os';
@@ -109,7 +109,7 @@ const schema = z.object({
 });
 
 export interface Config {
-  /** true when INGEST_QUEUE_URL is unset: the embedded local stack (DESIGN.md §8). */
+  /** true when INGEST_QUEUE_URL is unset: the embedded local stack (docs/design.md §8). */
   localMode: boolean;
   queueUrl: string | undefined;
   dlqUrl: string | undefined;

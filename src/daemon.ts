@@ -1,6 +1,6 @@
 /**
  * Composition root: builds the runtime (AWS, or the embedded local stack when INGEST_QUEUE_URL is
- * unset), starts consuming, and drains on SIGTERM / SIGINT (DESIGN.md §7): stop receiving at once,
+ * unset), starts consuming, and drains on SIGTERM / SIGINT (docs/design.md §7): stop receiving at once,
  * /readyz 503, let in-flight work finish within the grace period, release the rest (visibility 0),
  * exit 0. A second signal releases all in-flight work immediately. The IMDS watcher (INGEST_IMDS)
  * starts the same drain on a spot interruption notice (deadline: notice time − safety margin), a

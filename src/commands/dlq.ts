@@ -1,6 +1,6 @@
 /**
  * `spot-ingest dlq list` and `spot-ingest dlq redrive`: look at the dead-letter queue and move
- * messages back to the source queue (DESIGN.md §4). The DLQ is INGEST_DLQ_URL, else the one named
+ * messages back to the source queue (docs/design.md §4). The DLQ is INGEST_DLQ_URL, else the one named
  * by the queue's RedrivePolicy; in local mode, the running daemon's embedded DLQ.
  *
  * Both work with ReceiveMessage / SendMessage / DeleteMessage only, so they run against SQS and

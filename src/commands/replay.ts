@@ -1,7 +1,7 @@
 /**
  * `spot-ingest replay <fixture.json | dir>…`: fixture message bodies through the production
  * pipeline in this process (no SQS), against a directory standing for the bucket
- * (DirectoryStorage), with SQLite state + index on a throw-away database (DESIGN.md §8).
+ * (DirectoryStorage), with SQLite state + index on a throw-away database (docs/design.md §8).
  * A progress bar on stderr (TTY only), then a summary table on stdout, or JSON with --json.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';

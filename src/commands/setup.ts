@@ -1,5 +1,5 @@
 /**
- * `spot-ingest setup` (DESIGN.md §3, docs/opensearch.md): makes the OpenSearch alias
+ * `spot-ingest setup` (docs/design.md §3, docs/opensearch.md): makes the OpenSearch alias
  * INGEST_OPENSEARCH_INDEX point at a versioned index whose vector fields fit the configured
  * embedding models, and says what it found; `--roll [--reindex]` moves it to a new index;
  * `--create-table` also creates the DynamoDB state table for development.

@@ -17,7 +17,7 @@ export interface AcknowledgerOptions {
 }
 
 /**
- * The SQS side of the outcomes of DESIGN.md §4: batched deletes, visibility changes (retry backoff,
+ * The SQS side of the outcomes of docs/design.md §4: batched deletes, visibility changes (retry backoff,
  * release), and dead-lettering with error attributes.
  */
 export class Acknowledger {

@@ -50,7 +50,7 @@ export const RELEASE = (why: string) => new IngestError('RELEASED', `released: $
 
 /**
  * Receives messages (through the Poller), runs each under a lease heartbeat, and settles it into
- * exactly one outcome of DESIGN.md §4. Drains on request: stop receiving, let work finish until a
+ * exactly one outcome of docs/design.md §4. Drains on request: stop receiving, let work finish until a
  * deadline, then release (visibility 0) whatever is left.
  */
 export class Consumer {

@@ -1,5 +1,5 @@
 /**
- * A job's deadline (INGEST_JOB_TIMEOUT_SECONDS, DESIGN.md §4):
+ * A job's deadline (INGEST_JOB_TIMEOUT_SECONDS, docs/design.md §4):
  *
  *   deadline = min(start + base + perPage × pages finished,  last page finished (or start) + base)
  *

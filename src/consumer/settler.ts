@@ -1,5 +1,5 @@
 /**
- * Outcome → the SQS call (DESIGN.md §4). The rules that keep the DLQ for messages that really
+ * Outcome → the SQS call (docs/design.md §4). The rules that keep the DLQ for messages that really
  * cannot be processed, each with its reason:
  *
  * - done / duplicate / stale: delete.

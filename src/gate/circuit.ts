@@ -1,7 +1,7 @@
 /**
- * One dependency's circuit (DESIGN.md §4 "outages"): a run of `failureThreshold` outage failures in
+ * One dependency's circuit (docs/design.md §4 "outages"): a run of `failureThreshold` outage failures in
  * a row opens it; while open, calls through it fail fast with a retryable
- * `DEPENDENCY_CIRCUIT_OPEN`, and a cheap probe (OpenSearch cluster health, DynamoDB DescribeTable,
+ * `DEPENDENCY_CIRCUIT_OPEN`, and a cheap probe (OpenSearch `GET <alias>/_mapping`, DynamoDB DescribeTable,
  * S3 HeadBucket) runs with backoff from `probeMinMs` up to `probeMaxMs` until it succeeds, which
  * closes the circuit. Receiving resumes with no operator action.
  *

@@ -1,5 +1,5 @@
 /**
- * Puts the runtime's ports behind the gate's circuits (DESIGN.md §4 "outages"): the state table
+ * Puts the runtime's ports behind the gate's circuits (docs/design.md §4 "outages"): the state table
  * (DynamoDB), the index (OpenSearch) and object storage (S3: downloads, thumbnails, checkpoints)
  * each get one circuit with the runtime's probe. A runtime without probes (local mode: everything
  * in-process) is returned as it is.

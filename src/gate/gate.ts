@@ -1,5 +1,5 @@
 /**
- * The dependency gate (DESIGN.md §4 "outages"): one circuit per dependency — OpenSearch, the state
+ * The dependency gate (docs/design.md §4 "outages"): one circuit per dependency — OpenSearch, the state
  * table (DynamoDB), S3, and Bedrock (the embedding service's own breaker, seen through
  * `external`) — plus SQS, which the poller watches itself. While any circuit is open the consumer
  * receives nothing, so queued messages keep their receive counts however long an outage lasts.

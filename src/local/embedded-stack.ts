@@ -1,5 +1,5 @@
 /**
- * The embedded, loopback-only stack of local mode (DESIGN.md §8): the fauxqs SQS + S3 emulator
+ * The embedded, loopback-only stack of local mode (docs/design.md §8): the fauxqs SQS + S3 emulator
  * in this process on 127.0.0.1 (fauxqs's own start helper listens on 0.0.0.0, so it is built and
  * bound here instead), with a queue, its dead-letter queue and a bucket.
  */

@@ -29,7 +29,7 @@ export interface LocalStackInfo {
 }
 
 /**
- * Local mode (DESIGN.md §8): the embedded SQS/S3 emulator on loopback, and one SQLite database
+ * Local mode (docs/design.md §8): the embedded SQS/S3 emulator on loopback, and one SQLite database
  * under INGEST_DATA_DIR for the state records and a local search index that mirrors the
  * OpenSearch document.
  */

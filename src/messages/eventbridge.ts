@@ -1,5 +1,5 @@
 /**
- * S3 events delivered by EventBridge (DESIGN.md §2.4): `source` "aws.s3", `detail-type`
+ * S3 events delivered by EventBridge (docs/design.md §2.4): `source` "aws.s3", `detail-type`
  * "Object Created" | "Object Deleted", `detail.bucket.name`, `detail.object.{key,size,etag,
  * version-id,sequencer}`, event time in `time`. Keys are NOT URL-encoded here.
  */

@@ -1,4 +1,4 @@
-/** One object change named by a queue message (DESIGN.md §2). */
+/** One object change named by a queue message (docs/design.md §2). */
 export interface FileEvent {
   kind: 'upsert' | 'delete';
   bucket: string;

@@ -1,4 +1,4 @@
-/** Queue message bodies → FileEvents (DESIGN.md §2). */
+/** Queue message bodies → FileEvents (docs/design.md §2). */
 export { parseMessageBody } from './parse.ts';
 export type { FileEvent, MessageFormat, ParsedMessage } from './file-event.ts';
 export {

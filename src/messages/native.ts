@@ -1,5 +1,5 @@
 /**
- * The upstream system's own event (DESIGN.md §2.1):
+ * The upstream system's own event (docs/design.md §2.1):
  * `{"eventType":"FILE_UPLOADED"|"FILE_MODIFIED"|"FILE_DELETED","s3Bucket","s3Key","fileSize",
  *   "mimeType","originalPath","checksum","timestamp"|"uploadedAt","metadata":{...}}`.
  * `s3Key` is the literal key (not URL-encoded).

@@ -1,5 +1,5 @@
 /**
- * Entry point: one SQS message body → its FileEvents (DESIGN.md §2). Recognises the native
+ * Entry point: one SQS message body → its FileEvents (docs/design.md §2). Recognises the native
  * upstream event, S3 Event Notifications, s3:TestEvent, EventBridge S3 events, and any of them
  * wrapped once by SNS. Every failure is a permanent IngestError (→ dead-letter, §4) with code
  * MESSAGE_INVALID_JSON, MESSAGE_UNKNOWN_FORMAT, MESSAGE_INVALID_FIELD or EVENT_UNSUPPORTED.

@@ -1,5 +1,5 @@
 /**
- * S3 Event Notifications (DESIGN.md §2.2): `{"Records":[{eventSource:"aws:s3", eventName,
+ * S3 Event Notifications (docs/design.md §2.2): `{"Records":[{eventSource:"aws:s3", eventName,
  * eventTime, s3:{bucket:{name}, object:{key,size,eTag,versionId,sequencer}}}]}`.
  * Keys are form-URL-encoded (`+` for space). One event per record, in order.
  */

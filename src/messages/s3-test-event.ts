@@ -1,7 +1,7 @@
 /**
  * `s3:TestEvent` — what S3 sends once when a notification configuration is saved:
  * `{"Service":"Amazon S3","Event":"s3:TestEvent","Time":...,"Bucket":...,"RequestId":...,"HostId":...}`.
- * It is acknowledged and deleted; nothing else happens (DESIGN.md §2.3).
+ * It is acknowledged and deleted; nothing else happens (docs/design.md §2.3).
  */
 import { unsupportedEvent } from './fields.ts';
 

@@ -1,5 +1,5 @@
 /**
- * SNS envelopes (DESIGN.md §2.5): an SNS topic subscribed by the queue without raw message
+ * SNS envelopes (docs/design.md §2.5): an SNS topic subscribed by the queue without raw message
  * delivery wraps the publisher's text as `{"Type":"Notification","MessageId",...,"Message":"<text>"}`.
  * This module only unwraps; the caller parses what was inside.
  */

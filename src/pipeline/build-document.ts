@@ -23,7 +23,7 @@ export interface Extraction {
   substeps?: Record<string, number>;
 }
 
-/** The index document of DESIGN.md §6 for one downloaded, extracted object. */
+/** The index document of docs/design.md §6 for one downloaded, extracted object. */
 export function buildDocument(
   event: FileEvent, file: Downloaded, type: DetectedType, extraction: Extraction, thumbnailKey: string | null = null, now = new Date(),
 ): IndexDocument {

@@ -6,7 +6,9 @@
  * parts needed are read and inflated (fflate's streaming `Inflate`), in chunks, checking the
  * AbortSignal between them. Zip-bomb guard: the declared uncompressed sizes of the parts read must
  * stay under `maxPartsBytes` (200 MiB) and each part's ratio under 1000:1; a part that inflates to
- * more than it declared is corrupt, so the declared sizes bound the work and memory for real.
+ * more than it declared is corrupt, so the declared sizes bound the work and memory for real: the
+ * inflater is fed 16 KiB of compressed bytes at a time, so a part that lies about its size is
+ * stopped within ~16 MiB of output beyond what it declared.
  *
  * Errors: a damaged zip or a missing main part → permanent `OFFICE_CORRUPT`; over the limits →
  * permanent `OFFICE_TOO_LARGE`. File-system errors and aborts propagate unchanged (classify.ts).
@@ -27,6 +29,12 @@ const MAX_RATIO = 1000;
 const RATIO_EXEMPT_BYTES = 1024 * 1024;
 const MAX_CENTRAL_DIRECTORY_BYTES = 64 * 1024 * 1024;
 const READ_CHUNK = 1024 * 1024;
+/**
+ * Compressed bytes handed to the inflater at a time. fflate's Inflate inflates everything it was
+ * pushed before calling back, so one 1 MiB push of a bomb would be ~1 GiB in memory before the
+ * declared-size check could stop it; 16 KiB inflates to at most ~16.5 MiB (deflate's 1032:1).
+ */
+const INFLATE_SLICE = 16 * 1024;
 
 /** A part's CRC-32 did not match; the text is still used. Reads `OFFICE_CRC_MISMATCH:<part>`. */
 export const OFFICE_CRC_MISMATCH = 'OFFICE_CRC_MISMATCH';
@@ -532,8 +540,13 @@ class OoxmlPackage {
         await readExactly(this.handle, chunk.subarray(0, length), start + done, this.fileSize, name);
         done += length;
         const piece = new Uint8Array(chunk.subarray(0, length)); // fflate may keep the chunk; the buffer is reused
-        if (inflate) inflate.push(piece, done === e.compressedSize);
-        else take(piece);
+        if (inflate) {
+          // in slices, so a part that inflates past its declared size is stopped within ~16 MiB of output
+          for (let at = 0; at < piece.length; at += INFLATE_SLICE) {
+            const end = Math.min(piece.length, at + INFLATE_SLICE);
+            inflate.push(piece.subarray(at, end), done === e.compressedSize && end === piece.length);
+          }
+        } else take(piece);
       } while (done < e.compressedSize);
     } catch (err) {
       if (isFflateError(err)) throw corrupt(`${name} does not inflate: ${(err as Error).message}`, err);

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { parseMessageBody } from '../messages/parse.ts';
+import { totalReceives } from '../consumer/queue-message.ts';
 import type { IngestError } from '../errors.ts';
 import type { MessageOutcome } from '../observability/metrics.ts';
 import { classifyError } from './classify.ts';
@@ -34,7 +35,8 @@ export function createMessageProcessor(deps: PipelineDeps): MessageProcessor {
         break;
       }
       try {
-        events.push(await processEvent(event, deps, ctx, owner, message.receiveCount));
+        // receives of earlier copies count too: a rolled-over copy resumes from its checkpoint
+        events.push(await processEvent(event, deps, ctx, owner, totalReceives(message)));
       } catch (err) {
         const error = ctx.signal.aborted ? classifyError(ctx.signal.reason) : classifyError(err);
         events.push({ key: event.key, kind: event.kind, outcome: error.retryable ? 'retry' : 'dead-letter', code: error.code });

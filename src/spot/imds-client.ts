@@ -1,5 +1,5 @@
 /**
- * A minimal IMDSv2 client (DESIGN.md §7): plain fetch, one session token reused by every get and
+ * A minimal IMDSv2 client (docs/design.md §7): plain fetch, one session token reused by every get and
  * refreshed shortly before it expires (or at once when IMDS answers 401), short timeouts combined
  * with the caller's signal. IMDSv1 (token-less GETs) is never used.
  */

@@ -1,5 +1,5 @@
 /**
- * Polls IMDS every second for the three things that end a Spot instance's life (DESIGN.md §7):
+ * Polls IMDS every second for the three things that end a Spot instance's life (docs/design.md §7):
  * an interruption notice, a rebalance recommendation, and the Auto Scaling target lifecycle state.
  * Each distinct answer is emitted once. IMDS failures are logged with backoff (first failure, then
  * at the 2nd, 4th, 8th… in a row) and slow the polling a little, but never stop it or throw; a

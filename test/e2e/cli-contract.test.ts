@@ -1,4 +1,4 @@
-/** DESIGN.md §3 process contract: exit 0 clean, 2 bad configuration or usage, 1 anything else. */
+/** docs/design.md §3 process contract: exit 0 clean, 2 bad configuration or usage, 1 anything else. */
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';

@@ -1,5 +1,5 @@
 /**
- * Hung and crashing files with the spawned daemon (DESIGN.md §4): a job past its deadline
+ * Hung and crashing files with the spawned daemon (docs/design.md §4): a job past its deadline
  * (INGEST_JOB_TIMEOUT_SECONDS) is aborted — its worker thread terminated and replaced, its slot and
  * lease given back — and dead-lettered with JOB_TIMEOUT on its last allowed receive; a file whose
  * attempts took the whole process down twice while extracting is dead-lettered with PROCESS_CRASHED

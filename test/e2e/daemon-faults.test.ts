@@ -1,5 +1,5 @@
 /**
- * Faults and shutdown with the spawned daemon (DESIGN.md §4, §7): transient failures are retried
+ * Faults and shutdown with the spawned daemon (docs/design.md §4, §7): transient failures are retried
  * and never dead-lettered; SIGTERM during processing loses nothing; a second SIGTERM releases at
  * once; a SIGKILLed daemon's work is finished by the next one.
  */

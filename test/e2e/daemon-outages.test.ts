@@ -1,5 +1,5 @@
 /**
- * Outages with the spawned daemon (DESIGN.md §4 "outages"): the operator's scenario — a queue with
+ * Outages with the spawned daemon (docs/design.md §4 "outages"): the operator's scenario — a queue with
  * the usual redrive policy (maxReceiveCount 3), eight files sent while one dependency is down for
  * longer than redrive allows — for OpenSearch (503), DynamoDB and S3 (connection refused) and SQS
  * itself. Each dependency is reached through a fault proxy in front of the real local server.

@@ -1,6 +1,6 @@
 /**
  * The spawned daemon against real local servers: every upstream format, bad input, duplicates,
- * stale events and deletes each end in their defined outcome (DESIGN.md §4), and the daemon keeps
+ * stale events and deletes each end in their defined outcome (docs/design.md §4), and the daemon keeps
  * running throughout.
  */
 import test from 'node:test';

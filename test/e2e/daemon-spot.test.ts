@@ -1,6 +1,6 @@
 /**
  * Spot interruption, rebalance and IMDS faults with the spawned daemon and the IMDS simulator
- * (DESIGN.md §7): a notice drains to (notice time − safety margin) and exits 0 before the notice
+ * (docs/design.md §7): a notice drains to (notice time − safety margin) and exits 0 before the notice
  * time, losing nothing; a rebalance recommendation drains without a deadline; a failing IMDS never
  * disturbs processing.
  */

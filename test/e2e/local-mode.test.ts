@@ -1,5 +1,5 @@
 /**
- * Local mode (DESIGN.md §8) with the spawned daemon: no INGEST_QUEUE_URL, a fresh data dir; every
+ * Local mode (docs/design.md §8) with the spawned daemon: no INGEST_QUEUE_URL, a fresh data dir; every
  * bundled sample goes through the production pipeline to its outcome, nothing listens beyond
  * loopback, and `spot-ingest search` finds Japanese and English words afterwards.
  */

@@ -1,5 +1,5 @@
 /**
- * A Bedrock runtime stand-in (DESIGN.md §9): HTTP/1.1 on 127.0.0.1, `POST /model/{modelId}/invoke`
+ * A Bedrock runtime stand-in (docs/design.md §9): HTTP/1.1 on 127.0.0.1, `POST /model/{modelId}/invoke`
  * for the three embedding models spot-ingest knows, with Bedrock's response shapes and headers
  * (x-amzn-RequestId, X-Amzn-Bedrock-Input-Token-Count) and its restJson error format
  * (status, `x-amzn-ErrorType: <Type>:http://internal.amazon.com/coral/com.amazon.bedrock/`,

@@ -1,4 +1,4 @@
-/** Queue bodies in each upstream format (DESIGN.md §2), for tests. */
+/** Queue bodies in each upstream format (docs/design.md §2), for tests. */
 export function nativeEvent(bucket: string, key: string, extra: Record<string, unknown> = {}): object {
   return { eventType: 'FILE_UPLOADED', s3Bucket: bucket, s3Key: key, timestamp: new Date().toISOString(), ...extra };
 }

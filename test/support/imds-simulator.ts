@@ -1,5 +1,5 @@
 /**
- * An IMDS stand-in that behaves like amazon-ec2-metadata-mock (DESIGN.md §9), on 127.0.0.1:
+ * An IMDS stand-in that behaves like amazon-ec2-metadata-mock (docs/design.md §9), on 127.0.0.1:
  * IMDSv2 only (PUT /latest/api/token needs X-aws-ec2-metadata-token-ttl-seconds 1..21600; a GET
  * without a valid X-aws-ec2-metadata-token is 401), spot/instance-action 404 until interrupt(),
  * then {"action":"terminate","time":"<ISO>"}; events/recommendations/rebalance 404 until

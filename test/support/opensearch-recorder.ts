@@ -1,5 +1,5 @@
 /**
- * A local HTTP server that answers like OpenSearch for what spot-ingest uses (DESIGN.md §9):
+ * A local HTTP server that answers like OpenSearch for what spot-ingest uses (docs/design.md §9):
  * index create/exists/delete, `_mapping`, `_bulk`, `_doc`, `_search` (match/multi_match/term/
  * range/bool/knn queries, sort + search_after, highlight), `_msearch`, `_refresh`, aliases
  * (`_alias`, atomic `POST /_aliases` with add/remove/remove_index, names resolved for reads and
@@ -155,7 +155,7 @@ const stringArray: Check = (v) => (Array.isArray(v) && v.every((x) => typeof x =
 const textSource: Check = (v) =>
   v === 'text-layer' || v === 'ocr' || v === 'mixed' || v === 'none' ? null : 'one of text-layer|ocr|mixed|none';
 
-/** DESIGN.md §6: field → [required, check]. Vectors are checked against the mapping separately. */
+/** docs/design.md §6: field → [required, check]. Vectors are checked against the mapping separately. */
 const DOCUMENT_FIELDS: Record<string, [boolean, Check]> = {
   bucket: [true, nonEmptyString],
   key: [true, nonEmptyString],
@@ -359,7 +359,7 @@ function validateIndexBody(body: unknown): string[] {
   };
   walk(props, '');
 
-  // DESIGN.md §6 specifics.
+  // docs/design.md §6 specifics.
   const content = props.content;
   if (!isRecord(content) || content.type !== 'text') problems.push('field [content] must be mapped as text');
   else {

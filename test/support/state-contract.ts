@@ -1,5 +1,5 @@
 /**
- * The StatePort contract (DESIGN.md §4, §5): one suite of behaviour every state adapter must show,
+ * The StatePort contract (docs/design.md §4, §5): one suite of behaviour every state adapter must show,
  * registered for each adapter by its own test file (DynamoDB, SQLite), which keeps only the tests
  * specific to that adapter. Call `stateContract` inside the adapter's `describe` so its hooks (and
  * skip) apply. Every test gets its own adapter from `make` and uses fresh keys, so a harness may

@@ -2,7 +2,7 @@ import type { PageResult } from '../../pipeline/document-reader.ts';
 
 /**
  * Finished pages of a long job (a many-page PDF), kept where a replacement instance can read them,
- * so the worker that gets a released message resumes instead of starting over (DESIGN.md §4
+ * so the worker that gets a released message resumes instead of starting over (docs/design.md §4
  * "released": work done so far is checkpointed). A checkpoint belongs to one content version
  * (sha256): a changed file never resumes from another version's pages.
  */

@@ -3,7 +3,7 @@ import type { VectorDimensions } from '../index/mapping.ts';
 import type { ConfiguredModels } from './configured-models.ts';
 
 /**
- * The daemon's startup check (DESIGN.md §6): every configured model must have a vector field of
+ * The daemon's startup check (docs/design.md §6): every configured model must have a vector field of
  * its dimension in the index. A field the configuration does not use is fine (those documents
  * simply have no such vector); a missing or different one would drop or break every vector.
  */

@@ -1,5 +1,5 @@
 /**
- * The embedder port (DESIGN.md §1 adapters/embedder): text and image vectors for the index's
+ * The embedder port (docs/design.md §1 adapters/embedder): text and image vectors for the index's
  * `text_embedding` / `image_embedding` fields and for the query side of hybrid search.
  * Implementation: Amazon Bedrock (bedrock.ts). Every method rejects with an IngestError:
  * retryable for throttling and outages (the message is retried), not retryable when Bedrock refuses

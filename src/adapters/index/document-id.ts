@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 
 /**
- * The index `_id` of an object (DESIGN.md §6): sha256 hex of `bucket/key`. Stable, so a modified
+ * The index `_id` of an object (docs/design.md §6): sha256 hex of `bucket/key`. Stable, so a modified
  * file overwrites its document and a delete removes it; 64 chars, well under OpenSearch's 512-byte
  * `_id` limit whatever the key.
  */

@@ -1,5 +1,5 @@
 /**
- * Settings and mappings of the OpenSearch index (DESIGN.md §6), and reading the vector dimensions
+ * Settings and mappings of the OpenSearch index (docs/design.md §6), and reading the vector dimensions
  * (and the mapping version) back from a `GET /{index}/_mapping` response for the daemon's startup
  * check, `setup` and `doctor`. docs/opensearch.md explains the choices.
  */

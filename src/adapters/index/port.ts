@@ -1,4 +1,4 @@
-/** The search index port (DESIGN.md §6). Implementations: OpenSearch (aws), SQLite FTS5 (local). */
+/** The search index port (docs/design.md §6). Implementations: OpenSearch (aws), SQLite FTS5 (local). */
 export type TextSource = 'text-layer' | 'ocr' | 'mixed' | 'none';
 
 export interface IndexDocument {

@@ -1,5 +1,5 @@
 /**
- * IndexPort on SQLite (local mode, DESIGN.md §6 and §8).
+ * IndexPort on SQLite (local mode, docs/design.md §6 and §8).
  *
  * `documents` holds one row per document (keyed by `id`): the searchable fields as columns and the
  * rest of the document as JSON in `doc` (the text is kept once, in `content`). `documents_fts` is

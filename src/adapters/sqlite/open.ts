@@ -1,5 +1,5 @@
 /**
- * Opens the local-mode SQLite database (DESIGN.md §8): one file under INGEST_DATA_DIR holding the
+ * Opens the local-mode SQLite database (docs/design.md §8): one file under INGEST_DATA_DIR holding the
  * state records and the local search index, shared by SqliteState and SqliteIndex.
  *
  * WAL lets a second process (e.g. `spot-ingest search`) read while the daemon writes; busy_timeout

@@ -67,7 +67,7 @@ CREATE TRIGGER IF NOT EXISTS documents_fts_au AFTER UPDATE ON documents BEGIN
 END;
 `;
 
-/** Version 2: the crash guard's marks on state records (DESIGN.md §5). */
+/** Version 2: the crash guard's marks on state records (docs/design.md §5). */
 const V2 = `
 ALTER TABLE state_records ADD COLUMN extractingSince TEXT;
 ALTER TABLE state_records ADD COLUMN crashes INTEGER;

@@ -1,5 +1,5 @@
 /**
- * The claim rules (DESIGN.md §4, §5) as one pure function, shared by every StatePort adapter
+ * The claim rules (docs/design.md §4, §5) as one pure function, shared by every StatePort adapter
  * (DynamoDB, SQLite). The adapter reads the record, asks `decideClaim`, and — only for `claim` —
  * performs its conditional write; when that write loses a race it reads again and asks again.
  */

@@ -1,5 +1,5 @@
 /**
- * Development helper behind `spot-ingest setup --create-table` (DESIGN.md §3): creates the state
+ * Development helper behind `spot-ingest setup --create-table` (docs/design.md §3): creates the state
  * table (on-demand billing, partition key `pk` string) unless it exists, then waits until it is
  * ACTIVE. In production the table comes from the operator's infrastructure code.
  */

@@ -1,5 +1,5 @@
 /**
- * StatePort on DynamoDB (DESIGN.md §5): one item per object, partition key `pk`.
+ * StatePort on DynamoDB (docs/design.md §5): one item per object, partition key `pk`.
  *
  * Claims are read → decide (claim-decision.ts) → conditional write. Every write bumps a numeric
  * `rev` attribute and a claim is conditional on the `rev` it read (or `attribute_not_exists(pk)`

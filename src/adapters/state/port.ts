@@ -1,4 +1,4 @@
-/** The state record port (DESIGN.md §5): one record per object, conditional claims. */
+/** The state record port (docs/design.md §5): one record per object, conditional claims. */
 export type FileStatus = 'PROCESSING' | 'INDEXED' | 'DELETED' | 'FAILED';
 
 export interface FileRecord {

@@ -1,6 +1,6 @@
 /**
  * Stored fields → FileRecord, shared by the StatePort adapters: a DynamoDB item and a SQLite row
- * carry the same field names (DESIGN.md §5). They differ only in how the structured fields `steps`
+ * carry the same field names (docs/design.md §5). They differ only in how the structured fields `steps`
  * and `warnings` are stored — native map / list attributes on DynamoDB, JSON text on SQLite — so
  * the adapter passes how to decode those.
  */

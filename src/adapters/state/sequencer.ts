@@ -1,5 +1,5 @@
 /**
- * Ordering of S3 event `sequencer` values (DESIGN.md §4 "stale").
+ * Ordering of S3 event `sequencer` values (docs/design.md §4 "stale").
  *
  * AWS (S3 User Guide, "Event message structure"): for two notifications on the same object key,
  * the one with the greater sequencer hexadecimal value occurred later; sequencers can be of

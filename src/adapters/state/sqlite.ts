@@ -1,5 +1,5 @@
 /**
- * StatePort on SQLite (local mode, DESIGN.md §5 and §8): one row per object in `state_records`,
+ * StatePort on SQLite (local mode, docs/design.md §5 and §8): one row per object in `state_records`,
  * with the same columns as the DynamoDB item's attributes (`steps` / `warnings` as JSON text).
  *
  * Claims read → decide (claim-decision.ts) → write inside `BEGIN IMMEDIATE … COMMIT`: the write

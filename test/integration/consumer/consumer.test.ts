@@ -1,5 +1,5 @@
 /**
- * The consumer against real SQS semantics (fauxqs): slots, leases, and the outcomes of DESIGN.md §4.
+ * The consumer against real SQS semantics (fauxqs): slots, leases, and the outcomes of docs/design.md §4.
  * The processor is a stand-in so each outcome can be forced; SQS itself is not mocked.
  */
 import test from 'node:test';

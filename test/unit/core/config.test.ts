@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import { ConfigError, loadConfig, requireForQueueMode } from '../../../src/config.ts';
 
-test('defaults follow DESIGN.md §3', () => {
+test('defaults follow docs/design.md §3', () => {
   const c = loadConfig({});
   assert.equal(c.localMode, true);
   assert.equal(c.openSearchIndex, 'files');
