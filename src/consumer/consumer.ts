@@ -229,7 +229,7 @@ export class Consumer {
   async #handle(message: QueueMessage): Promise<void> {
     const { logger, metrics, acknowledger, visibilityTimeoutSeconds } = this.#o;
     const log = logger.child({ messageId: message.messageId, receiveCount: totalReceives(message) });
-    if (this.#settler.isLastReceive(message) && (this.#o.maxReceiveCount ?? 0) >= 2) {
+    if (this.#settler.rollsOverOnReceipt(message)) {
       await this.#rollOverOnReceipt(message, log);
       return;
     }

@@ -72,7 +72,20 @@ export class Settler {
     return max !== undefined && message.receiveCount >= max;
   }
 
-  /** A message received on its last receive before redrive is sent again at once, unprocessed. */
+  /**
+   * Is this message to be rolled over as soon as it is received, before any work? On its last
+   * receive before redrive — and, with a maxReceiveCount of 3 or more, already on the one before:
+   * a receive whose answer is lost (the long poll of a process that was killed, a reset connection)
+   * counts without the daemon ever seeing the message, so one receive is kept in reserve for it.
+   * With a maxReceiveCount of 1 nothing can be kept: such messages are rolled over when given back.
+   */
+  rollsOverOnReceipt(message: QueueMessage): boolean {
+    const max = this.#o.maxReceiveCount;
+    if (max === undefined || max < 2) return false;
+    return message.receiveCount >= (max >= 3 ? max - 1 : max);
+  }
+
+  /** A message received on its last receive(s) before redrive is sent again at once, unprocessed. */
   rollOverOnReceipt(message: QueueMessage, codes: readonly string[]): Promise<void> {
     return this.#o.acknowledger.resend(message, { delaySeconds: 0, receives: totalReceives(message) - 1, codes });
   }

@@ -67,6 +67,7 @@ test('on its last receive before redrive a message is rolled over: a new copy wi
   const { queueUrl, settler } = await setup();
   const message = await receivedTimes(queueUrl, 3, { tenant: 'acme' });
   assert.equal(settler.isLastReceive(message), true);
+  assert.equal(settler.rollsOverOnReceipt(message), true);
   await settler.rollOverOnReceipt(message, ['INDEX_UNAVAILABLE']);
   const [copy] = await receiveVisible(sqs, queueUrl);
   assert.ok(copy, 'the copy is on the queue at once');
@@ -79,6 +80,13 @@ test('on its last receive before redrive a message is rolled over: a new copy wi
   assert.deepEqual(parsed.earlierCodes, ['INDEX_UNAVAILABLE']);
   assert.equal(parsed.attributes?.[EARLIER_RECEIVES], undefined);
   assert.equal(settler.isLastReceive(parsed), false);
+  assert.equal(settler.rollsOverOnReceipt(parsed), false, 'a first receive is worked on');
+  // with maxReceiveCount 3, the second receive already rolls over: one receive is kept for a lost answer
+  assert.equal(settler.rollsOverOnReceipt({ ...parsed, receiveCount: 2 }), true);
+  const strict = new Settler({ acknowledger: new Acknowledger({ sqs, queueUrl, dlqUrl: undefined }), maxReceiveCount: 2 });
+  assert.deepEqual([1, 2].map((receiveCount) => strict.rollsOverOnReceipt({ ...parsed, receiveCount })), [false, true]);
+  const one = new Settler({ acknowledger: new Acknowledger({ sqs, queueUrl, dlqUrl: undefined }), maxReceiveCount: 1 });
+  assert.equal(one.rollsOverOnReceipt({ ...parsed, receiveCount: 5 }), false, 'with 1 nothing can be kept in reserve');
   assert.equal((await queueCounts(sqs, queueUrl)).total, 1, 'the original is gone');
 });
 
