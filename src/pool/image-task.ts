@@ -31,15 +31,16 @@ export async function processImage(task: DocumentTask, ocr: OcrEngine, progress:
   } else {
     try {
       meta = await open().metadata();
-      // Decoding (not just the header) finds truncation; a quick full decode of the first page.
-      await open().raw().toBuffer();
+      // Decoding (not just the header) finds truncation: a full decode of the first page, streamed
+      // into statistics rather than a raw buffer (a 16000×16000 RGBA page would be 1 GiB at once)
+      await open().stats();
     } catch (err) {
       const failure = imageFailure(err, task.mime);
       if (failure.kind !== 'truncated') throw failure.error;
       readOptions = { failOn: 'none' };
       try {
         meta = await open().metadata();
-        await open().raw().toBuffer();
+        await open().stats();
       } catch {
         throw failure.error;
       }
