@@ -40,8 +40,22 @@ export const TRUSTED_DENSITY = 150;
 /** Under this share of dark pixels a page holds less than one printed character at 300 dpi. */
 export const BLANK_INK = 0.0001;
 
+/**
+ * The most pixels a page is given to OCR (an A2 sheet at 300 dpi is 35 Mpx). A larger raster (a
+ * 16000×16000 poster, legal under the bomb guard's 268 Mpx) is first reduced to this, so its
+ * greyscale copy stays within ~50 MB instead of a gigabyte.
+ */
+export const MAX_OCR_PIXELS = 50_000_000;
+
 export async function prepareForOcr(input: Sharp, options: PrepareOptions): Promise<OcrReady> {
-  const grey = await input.autoOrient().greyscale().raw().toBuffer({ resolveWithObject: true });
+  const meta = await input.metadata();
+  const w = meta.width ?? 0;
+  const h = meta.pageHeight ?? meta.height ?? 0;
+  const oriented = input.autoOrient();
+  const fitted = w * h > MAX_OCR_PIXELS
+    ? oriented.resize({ width: Math.floor(Math.max(w, h) * Math.sqrt(MAX_OCR_PIXELS / (w * h))), height: Math.floor(Math.max(w, h) * Math.sqrt(MAX_OCR_PIXELS / (w * h))), fit: 'inside' })
+    : oriented;
+  const grey = await fitted.greyscale().raw().toBuffer({ resolveWithObject: true });
   const { width, height, channels } = grey.info;
   const levels = histogram(grey.data, channels);
   const ink = levels.dark;

@@ -6,7 +6,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
-import { prepareForOcr, thumbnail, TRUSTED_DENSITY } from '../../../src/pool/preprocess.ts';
+import { MAX_OCR_PIXELS, prepareForOcr, thumbnail, TRUSTED_DENSITY } from '../../../src/pool/preprocess.ts';
 import { FIXTURES } from '../../support/documents.ts';
 
 test('a PNG without pHYs (libvips says 72 dpi) gets the target density, at full size', async () => {
@@ -79,4 +79,17 @@ test('contrast: a faint scan (grey ink on grey paper) is stretched to black on w
   const out = await sharp(kept.png!).extractChannel(0).raw().toBuffer();
   assert.equal(out[410 * width + 200], 0, 'ink stays black');
   assert.equal(out[100 * width + 200], 255, 'paper stays white');
+});
+
+test('a raster over MAX_OCR_PIXELS is reduced to it before its greyscale copy is made', async () => {
+  // 9000×7000 = 63 Mpx with one dark bar, so the page is not blank and gets a PNG
+  const page = await sharp({ create: { width: 9000, height: 7000, channels: 3, background: '#ffffff' } })
+    .composite([{ input: { create: { width: 4000, height: 400, channels: 3, background: '#000000' } }, left: 500, top: 500 }])
+    .png({ compressionLevel: 1 }).toBuffer();
+  const ready = await prepareForOcr(sharp(page), { targetDpi: 300 });
+  assert.ok(ready.png, 'not blank');
+  assert.ok(ready.width * ready.height <= MAX_OCR_PIXELS, `${ready.width}×${ready.height}`);
+  assert.ok(Math.abs(ready.width / ready.height - 9000 / 7000) < 0.01, 'the aspect ratio is kept');
+  const out = await sharp(ready.png).metadata();
+  assert.equal(out.width, ready.width);
 });
