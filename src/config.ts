@@ -104,6 +104,7 @@ const schema = z.object({
   INGEST_CIRCUIT_FAILURES: int(1, 1000).optional(),
   INGEST_CIRCUIT_PROBE_MIN_SECONDS: seconds(0.05, 3600).optional(),
   INGEST_CIRCUIT_PROBE_MAX_SECONDS: seconds(0.05, 3600).optional(),
+  INGEST_DLQ_SWEEP_SECONDS: int(0, 86_400).optional(),
   INGEST_TEST_HANG_MARKER: optionalString,
   LOG_LEVEL: optionalString.pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional()),
 });
@@ -185,6 +186,8 @@ export interface Config {
   /** An open circuit's probe runs after this long, doubling up to circuitProbeMaxSeconds. */
   circuitProbeMinSeconds: number;
   circuitProbeMaxSeconds: number;
+  /** How often the DLQ is swept for dead letters SQS moved without a reason (src/consumer/dlq-sweeper.ts); 0 = never. */
+  dlqSweepSeconds: number;
   /** Test hook only: a PDF or image whose bytes contain this string hangs its worker thread (never set it in production). */
   testHangMarker: string | undefined;
   logLevel: string;
@@ -257,6 +260,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     circuitProbeMinSeconds: e.INGEST_CIRCUIT_PROBE_MIN_SECONDS ?? 1,
     circuitProbeMaxSeconds: Math.max(e.INGEST_CIRCUIT_PROBE_MAX_SECONDS ?? 30, e.INGEST_CIRCUIT_PROBE_MIN_SECONDS ?? 1),
     testHangMarker: e.INGEST_TEST_HANG_MARKER,
+    dlqSweepSeconds: e.INGEST_DLQ_SWEEP_SECONDS ?? 60,
     // local mode prints a progress line per file; its JSON log (on stderr) keeps to warnings
     logLevel: e.LOG_LEVEL ?? (localMode ? 'warn' : 'info'),
   };

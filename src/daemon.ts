@@ -25,6 +25,7 @@ import { createMessageProcessor } from './pipeline/process-message.ts';
 import { createDocumentReader } from './pool/create-document-reader.ts';
 import { createEmbeddings, type Embeddings } from './adapters/embedder/create-embeddings.ts';
 import { DependencyGate } from './gate/gate.ts';
+import { DlqSweeper } from './consumer/dlq-sweeper.ts';
 import { gateRuntime } from './gate/gate-runtime.ts';
 import { isOutage } from './gate/outage.ts';
 import { probeModels } from './adapters/embedder/probe-models.ts';
@@ -79,6 +80,7 @@ export async function runDaemon(config: Config, logger: Logger): Promise<number>
   let watcher: SpotWatcher | undefined;
   let asg: AsgFeatures | undefined;
   let emf: EmfPublisher | undefined;
+  let sweeper: DlqSweeper | undefined;
   let onSignal: ((signal: NodeJS.Signals) => void) | undefined;
   try {
     // before the consumer: the instance id (IMDS) is the lease owner
@@ -194,6 +196,13 @@ export async function runDaemon(config: Config, logger: Logger): Promise<number>
       .start();
 
     consumer.start();
+    const { dlqUrl, maxReceiveCount } = runtime;
+    if (config.dlqSweepSeconds > 0 && dlqUrl !== undefined && maxReceiveCount !== undefined && dlqUrl !== runtime.queueUrl) {
+      sweeper = new DlqSweeper({
+        sqs: runtime.sqs, queueUrl: runtime.queueUrl, dlqUrl, maxReceiveCount, giveUpAfter: Math.max(10, 4 * maxReceiveCount),
+        intervalMs: config.dlqSweepSeconds * 1000, logger,
+      }).start();
+    }
     if (config.emf) {
       emf = new EmfPublisher({
         intervalMs: config.emfIntervalSeconds * 1000,
@@ -219,6 +228,7 @@ export async function runDaemon(config: Config, logger: Logger): Promise<number>
     await asg?.afterDrain();
     return 0;
   } finally {
+    await sweeper?.stop();
     gate.stop();
     await emf?.stop();
     await asg?.close();

@@ -106,3 +106,9 @@ test('outages and deadlines: circuits, probes and the job deadline, with their d
   assert.throws(() => loadConfig({ INGEST_CIRCUIT_PROBE_MIN_SECONDS: 'soon' }), (e) => e instanceof ConfigError && /INGEST_CIRCUIT_PROBE_MIN_SECONDS: must be a number of seconds/.test(e.message));
   assert.throws(() => loadConfig({ INGEST_CIRCUIT_FAILURES: '0' }), ConfigError);
 });
+
+test('the DLQ sweep: every 60 s by default, 0 turns it off', () => {
+  assert.equal(loadConfig({}).dlqSweepSeconds, 60);
+  assert.equal(loadConfig({ INGEST_DLQ_SWEEP_SECONDS: '0' }).dlqSweepSeconds, 0);
+  assert.throws(() => loadConfig({ INGEST_DLQ_SWEEP_SECONDS: '-1' }), ConfigError);
+});
