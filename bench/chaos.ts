@@ -398,16 +398,19 @@ async function partA(cfg: Settings['a'], seed: number): Promise<PartAResult> {
     let settleError: string | null = null;
     let zeroSeen = 0;
     try {
+      // the DLQ too: a letter SQS redrive moved without a reason is sent back by the daemon's DLQ
+      // sweep (INGEST_DLQ_SWEEP_SECONDS, 60 s by default) and must then be processed
       await waitFor(async () => {
         const q = await queueCounts(stack.sqs, stack.queueUrl);
-        if (q.total > 0) {
+        const d = await queueCounts(stack.sqs, stack.dlqUrl);
+        if (q.total + d.total > 0) {
           zeroSeen = 0;
           return false;
         }
         zeroSeen++;
         const docs = stack.recorder.documents(stack.index);
         return files.every((f) => docs.has(documentId(stack.bucket, f.key))) || zeroSeen >= 5;
-      }, { what: 'every file indexed and the queue empty (or the queue empty and staying so)', timeoutMs: cfg.settleTimeoutMs, intervalMs: 1_000 });
+      }, { what: 'every file indexed and the queue and DLQ empty (or both empty and staying so)', timeoutMs: cfg.settleTimeoutMs, intervalMs: 1_000 });
       settleMs = Date.now() - settleStart;
     } catch (err) {
       settleError = (err as Error).message;
@@ -1189,7 +1192,7 @@ function report(o: { startedAt: Date; machine: Machine; quick: boolean; seed: nu
     p();
     p(`- Files: ${a.files} (${fmtCounts(a.kinds)}), uploaded first; one native FILE_UPLOADED message each, sent at a steady pace over ~85 % of the planned kill window so that work is in flight at the kills`);
     p(`- Daemon: INGEST_VISIBILITY_TIMEOUT=${cfg.a.visibilitySeconds}, INGEST_CONCURRENCY=${cfg.a.concurrency}; the recorder holds every answer ${cfg.a.indexDelayMs} ms (a loaded cluster: widens the window between the index write and the state record, where a kill is most likely to cause a re-index)`);
-    p(`- Kills: ${a.trials.length}; each daemon is SIGKILLed ${cfg.a.uptimeMinMs}–${cfg.a.uptimeMaxMs} ms (uniform, seeded mulberry32, seed ${a.seed}) after it was spawned, and the next one spawned at once; after the last kill one more daemon runs until every file is indexed and the queue is empty (or the queue stays empty)`);
+    p(`- Kills: ${a.trials.length}; each daemon is SIGKILLed ${cfg.a.uptimeMinMs}–${cfg.a.uptimeMaxMs} ms (uniform, seeded mulberry32, seed ${a.seed}) after it was spawned, and the next one spawned at once; after the last kill one more daemon runs until every file is indexed and the queue and the DLQ are empty (or both stay empty; the DLQ sweep runs every 60 s)`);
     p(`- In flight at the kill (spot_ingest_in_flight read from /metrics just before): ${fmtCounts(countBy(inFlight.map((x) => (x === null ? 'not answering yet' : String(x)))))}; kills before the daemon was consuming: ${a.trials.filter((t) => !t.reachedConsuming).length}; daemons that exited before their kill: ${a.trials.filter((t) => t.exitedEarly).length}`);
     p(`- Settled: ${a.settleError ? `NOT (${a.settleError})` : `${s1(a.settleMs)} after the last kill`}; last daemon's exit ${a.finalExit}; queue afterwards ${JSON.stringify(a.finalQueue)}`);
     p(`- Outcome lines of all daemons: ${fmtCounts(a.outcomes)}; retry / dead-letter codes: ${fmtCounts(a.codes)}`);
