@@ -5,7 +5,7 @@
  * from the checkpoint instead of starting over — every message done, nothing indexed twice, the
  * checkpoint removed once the document is indexed.
  */
-import test from 'node:test';
+import { test, beforeAll, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -25,13 +25,13 @@ let stack: E2eStack;
 let imds: ImdsSimulator;
 let bucket: string;
 
-test.before(async () => {
+beforeAll(async () => {
   stack = await createE2eStack('e2e-checkpoint');
   imds = await startImdsSimulator();
   bucket = `${stack.bucket}-work`;
   await createBucket(stack.s3, bucket);
 });
-test.after(async () => {
+afterAll(async () => {
   try {
     assert.deepEqual(stack.recorder.violations, []);
   } finally {

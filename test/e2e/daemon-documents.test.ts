@@ -4,7 +4,7 @@
  * are dead-lettered with their code; a delete removes the thumbnail too; and /healthz keeps
  * answering quickly while both pool workers are busy with OCR.
  */
-import test from 'node:test';
+import { test, beforeAll, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -39,7 +39,7 @@ async function metric(name: string): Promise<number> {
   return line ? Number(line.split(' ')[1]) : Number.NaN;
 }
 
-test.before(async () => {
+beforeAll(async () => {
   stack = await createE2eStack('e2e-documents');
   thumbs = `${stack.bucket}-thumbs`;
   await createBucket(stack.s3, thumbs);
@@ -51,7 +51,7 @@ test.before(async () => {
   await daemon.waitForLog((l) => l.msg === 'consuming', 'daemon to start consuming');
 });
 
-test.after(() =>
+afterAll(() =>
   stopDaemonAndClose(stack, daemon, (stderr) => {
     assert.doesNotMatch(stderr, /TESSDATA_PREFIX|Error opening data file/, 'tesseract start-up noise stays out of stderr');
   }),

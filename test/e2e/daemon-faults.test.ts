@@ -3,7 +3,7 @@
  * and never dead-lettered; SIGTERM during processing loses nothing; a second SIGTERM releases at
  * once; a SIGKILLed daemon's work is finished by the next one.
  */
-import test from 'node:test';
+import { test, beforeEach, afterEach } from 'vitest';
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,10 +16,10 @@ import { freePort } from '../support/free-port.ts';
 
 // Each test gets its own queue, bucket, table and index: leftovers of one must not skew another.
 let stack: E2eStack;
-test.beforeEach(async () => {
+beforeEach(async () => {
   stack = await createE2eStack('e2e-faults');
 });
-test.afterEach(async () => {
+afterEach(async () => {
   assert.deepEqual(stack.recorder.violations, []);
   await stack.close();
 });

@@ -3,7 +3,7 @@
  * stale events and deletes each end in their defined outcome (DESIGN.md §4), and the daemon keeps
  * running throughout.
  */
-import test from 'node:test';
+import { test, beforeAll, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
 import Encoding from 'encoding-japanese';
 import { documentId } from '../../src/adapters/index/document-id.ts';
@@ -23,14 +23,14 @@ const outcomeOf = async (messageId: string, what = messageId) =>
 
 const doc = (key: string) => stack.recorder.documents(stack.index).get(documentId(stack.bucket, key));
 
-test.before(async () => {
+beforeAll(async () => {
   stack = await createE2eStack('e2e-outcomes');
   httpPort = await freePort();
   daemon = spawnDaemon(stack.env({ INGEST_MAX_FILE_BYTES: String(1024 * 1024), INGEST_HTTP_PORT: String(httpPort) }));
   await daemon.waitForLog((l) => l.msg === 'consuming', 'daemon to start consuming');
 });
 
-test.after(() => stopDaemonAndClose(stack, daemon));
+afterAll(() => stopDaemonAndClose(stack, daemon));
 
 test('every upstream format is indexed, with Japanese text decoded from its encoding', async () => {
   const files: Record<string, Uint8Array | string> = {

@@ -2,7 +2,7 @@
  * The consumer against real SQS semantics (fauxqs): slots, leases, and the outcomes of DESIGN.md §4.
  * The processor is a stand-in so each outcome can be forced; SQS itself is not mocked.
  */
-import test from 'node:test';
+import { test, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateQueueCommand } from '@aws-sdk/client-sqs';
@@ -18,7 +18,7 @@ import { memoryLogger } from '../../support/silent-logger.ts';
 import { waitFor } from '../../support/wait-for.ts';
 
 const sqs = testSqs();
-test.after(() => sqs.destroy());
+afterAll(() => sqs.destroy());
 
 function makeConsumer(
   queueUrl: string, dlqUrl: string | undefined, process: MessageProcessor, capacity = 4, visibilityTimeoutSeconds = 30,

@@ -4,7 +4,7 @@
  * AsgErrors with stable codes, timeouts and aborts; scale-in protection toggling and the lifecycle
  * completion end to end through the SDK adapter (with the IMDS simulator for the lifecycle state).
  */
-import test from 'node:test';
+import { test, beforeEach, afterEach } from 'vitest';
 import assert from 'node:assert/strict';
 import { AutoScalingClient, SetInstanceProtectionCommand } from '@aws-sdk/client-auto-scaling';
 import { createAutoScalingClient } from '../../../src/adapters/aws/clients.ts';
@@ -24,11 +24,11 @@ const STATIC = { credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, 
 
 let sim: AutoScalingSimulator;
 let client: AutoScalingClient;
-test.beforeEach(async () => {
+beforeEach(async () => {
   sim = await startAutoScalingSimulator();
   client = createAutoScalingClient({ AWS_ENDPOINT_URL_AUTO_SCALING: sim.url }, STATIC);
 });
-test.afterEach(async () => {
+afterEach(async () => {
   client.destroy();
   assert.deepEqual(sim.violations, [], 'every request looked like the SDK’s');
   await sim.close();

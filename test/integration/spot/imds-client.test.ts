@@ -2,17 +2,17 @@
  * The IMDSv2 client against the IMDS simulator (real HTTP): one token reused, refreshed before it
  * expires (injected clock), re-fetched on 401; 404 → null; timeouts and failures → ImdsError.
  */
-import test from 'node:test';
+import { test, beforeEach, afterEach } from 'vitest';
 import assert from 'node:assert/strict';
 import { ImdsClient, ImdsError } from '../../../src/spot/imds-client.ts';
 import { startImdsSimulator, type ImdsSimulator } from '../../support/imds-simulator.ts';
 
 const ACTION = '/latest/meta-data/spot/instance-action';
 let imds: ImdsSimulator;
-test.beforeEach(async () => {
+beforeEach(async () => {
   imds = await startImdsSimulator();
 });
-test.afterEach(async () => {
+afterEach(async () => {
   await imds.close();
 });
 

@@ -2,7 +2,7 @@
  * The spot watcher against the IMDS simulator: each distinct event once, going on through IMDS
  * failures and listener throws, and stop() leaving no timer behind. createSpotWatcher's modes.
  */
-import test from 'node:test';
+import { test, beforeEach, afterEach } from 'vitest';
 import assert from 'node:assert/strict';
 import { createSpotWatcher } from '../../../src/spot/create-watcher.ts';
 import { ImdsClient } from '../../../src/spot/imds-client.ts';
@@ -13,10 +13,10 @@ import { waitFor } from '../../support/wait-for.ts';
 
 const ACTION = '/latest/meta-data/spot/instance-action';
 let imds: ImdsSimulator;
-test.beforeEach(async () => {
+beforeEach(async () => {
   imds = await startImdsSimulator();
 });
-test.afterEach(async () => {
+afterEach(async () => {
   await imds.close();
 });
 

@@ -3,7 +3,7 @@
  * EXIF orientation, colour-space and bit-depth conversion, alpha, the pixel limit, undecodable
  * input, the byte limit and aborts.
  */
-import test from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -104,7 +104,7 @@ test('a small PNG is not enlarged (and becomes a JPEG)', async () => {
 
 test('a file path is read like a buffer', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'prepare-image-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  t.onTestFinished(() => rm(dir, { recursive: true, force: true }));
   const path = join(dir, 'photo.webp');
   await writeFile(path, await solid(3000, 1500, '#c03030').webp().toBuffer());
   const result = await prepareImage(path, { maxSide: 2048 });

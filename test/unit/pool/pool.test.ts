@@ -3,7 +3,7 @@
  * concurrency, abort of running (CPU-bound) and queued tasks, crashes, handler errors, recycling,
  * progress, close, uncloneable payloads, and a main thread that stays responsive while workers spin.
  */
-import test, { type TestContext } from 'node:test';
+import { test, type TestContext } from 'vitest';
 import assert from 'node:assert/strict';
 import { getEventListeners } from 'node:events';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -26,7 +26,7 @@ interface ThreadAnswer {
 function makePool(t: TestContext, options: Partial<WorkerPoolOptions> = {}): { pool: WorkerPool; loads: PoolLoad[] } {
   const loads: PoolLoad[] = [];
   const pool = new WorkerPool({ file: WORKER, size: 2, recycleAfterUnits: 1_000, onLoad: (load) => loads.push(load), ...options });
-  t.after(() => pool.close());
+  t.onTestFinished(() => pool.close());
   return { pool, loads };
 }
 
