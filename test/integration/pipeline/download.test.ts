@@ -26,6 +26,7 @@ const bucket = uniqueName('download');
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'spot-ingest-dl-'));
   temp = new TempFiles(dataDir);
+  await temp.prepare(); // every test needs the directory (the first one also checks prepare() itself)
   await createBucket(s3, bucket);
 });
 afterAll(async () => {
