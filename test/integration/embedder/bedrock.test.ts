@@ -265,12 +265,11 @@ describe('abort', () => {
     const titan = embedder(TITAN_TEXT);
     const controller = new AbortController();
     const reason = new Error('job cancelled');
-    const started = Date.now();
     const call = titan.embedText('hello', 'document', { signal: controller.signal });
     await waitFor(() => standIn.requests.length === 1, { what: 'the request to reach the stand-in' });
     controller.abort(reason);
+    // the stand-in answers only after 30 s: a call that waited for it would not reject with the reason
     await assert.rejects(call, (err) => err === reason);
-    assert.ok(Date.now() - started < 10_000);
     assert.equal(standIn.requests.length, 1, 'not retried after the abort');
   });
 

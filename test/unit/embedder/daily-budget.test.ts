@@ -191,6 +191,8 @@ test('charge() saves at most once a second; close() always saves', async (t) => 
 
   c.advance(500);
   budget.charge(2); // within the second: no save
+  // A measurement window: a save is started synchronously by charge() and is one write and rename;
+  // no event marks a save that did not happen.
   await sleep(100);
   assert.equal((await readSpend(persistPath)).usd, 1, 'no save within a second of the last');
 
@@ -238,7 +240,8 @@ test('a throwing onWarning does not make a background save reject', async (t) =>
   const budget = await DailyBudget.open({ persistPath: join(blocker, 'spend.json'), onWarning: () => { throw new Error('logger bug'); } });
   budget.charge(1);
   await budget.close();
-  await sleep(10);
+  // unhandled rejections are reported once the microtask queue drains, before the next macrotask
+  await new Promise((r) => setImmediate(r));
   assert.deepEqual(unhandled, []);
 });
 

@@ -217,9 +217,7 @@ test('EXIF orientation is applied', async () => {
 test('an image over maxInputPixels is refused from its header, permanently', async () => {
   const bomb = pngBomb(12_000, 10_000); // 120 Mpx in a few kB
   assert.ok(bomb.length < 100_000);
-  const started = performance.now();
   await assert.rejects(prepareImage(bomb, { maxSide: 2048 }), (err) => assertUnusable(err, /12000×10000 px.*100000000 pixels/));
-  assert.ok(performance.now() - started < 2_000, 'refused without decoding');
 
   const small = await solid(400, 300, '#000000').png().toBuffer();
   await assert.rejects(prepareImage(small, { maxSide: 2048, maxInputPixels: 100_000 }), (err) => assertUnusable(err, /400×300 px/));
