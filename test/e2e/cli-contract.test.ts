@@ -1,5 +1,5 @@
 /** docs/design.md §3 process contract: exit 0 clean, 2 bad configuration or usage, 1 anything else. */
-import test from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

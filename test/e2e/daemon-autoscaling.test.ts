@@ -5,7 +5,7 @@
  * hook from IMDS / configuration) and exit 0; scale-in protection on while a message is processed
  * and off after the idle time; an EMF line on stdout.
  */
-import test from 'node:test';
+import { test, beforeEach, afterEach } from 'vitest';
 import assert from 'node:assert/strict';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { send, testDynamo } from '../support/aws.ts';
@@ -22,11 +22,11 @@ const GROUP = 'spot-ingest-asg';
 let stack: E2eStack;
 let imds: ImdsSimulator;
 let asg: AutoScalingSimulator;
-test.beforeEach(async () => {
+beforeEach(async () => {
   [stack, imds, asg] = await Promise.all([createE2eStack('e2e-asg'), startImdsSimulator(), startAutoScalingSimulator()]);
   imds.setInstanceId(INSTANCE);
 });
-test.afterEach(async () => {
+afterEach(async () => {
   assert.deepEqual(stack.recorder.violations, []);
   assert.deepEqual(asg.violations, [], 'every Auto Scaling request looked like the SDK’s');
   await Promise.all([imds.close(), asg.close()]);

@@ -8,7 +8,7 @@
  * Both use the test hook INGEST_TEST_HANG_MARKER: a PDF containing the marker spins its worker
  * thread forever, as a file that hangs pdf.js or tesseract would.
  */
-import test from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';

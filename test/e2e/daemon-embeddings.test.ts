@@ -6,7 +6,7 @@
  * `spot-ingest reembed` fills the vectors in afterwards, and a dimension mismatch with the index or
  * an unknown model stops the start.
  */
-import test from 'node:test';
+import { test, beforeAll, afterAll, beforeEach } from 'vitest';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -22,13 +22,13 @@ import { waitFor } from '../support/wait-for.ts';
 
 let bedrock: BedrockStandIn;
 
-test.before(async () => {
+beforeAll(async () => {
   bedrock = await startBedrockStandIn();
 });
-test.after(async () => {
+afterAll(async () => {
   await bedrock.close();
 });
-test.beforeEach(() => bedrock.reset());
+beforeEach(() => bedrock.reset());
 
 /** Titan text v2 and Titan multimodal at 256 dimensions (small vectors, real request shapes). */
 const MODELS = () => ({

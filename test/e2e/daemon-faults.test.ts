@@ -3,7 +3,7 @@
  * and never dead-lettered; SIGTERM during processing loses nothing; a second SIGTERM releases at
  * once; a SIGKILLed daemon's work is finished by the next one.
  */
-import test from 'node:test';
+import { test, beforeEach, afterEach } from 'vitest';
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,10 +16,10 @@ import { freePort } from '../support/free-port.ts';
 
 // Each test gets its own queue, bucket, table and index: leftovers of one must not skew another.
 let stack: E2eStack;
-test.beforeEach(async () => {
+beforeEach(async () => {
   stack = await createE2eStack('e2e-faults');
 });
-test.afterEach(async () => {
+afterEach(async () => {
   assert.deepEqual(stack.recorder.violations, []);
   await stack.close();
 });
@@ -88,15 +88,17 @@ test('a second SIGTERM releases in-flight work at once instead of waiting out th
   assert.equal(ready.status, 503, '/readyz turns 503 while draining');
   assert.deepEqual(((await ready.json()) as { reasons: string[] }).reasons, ['draining']);
   assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200, 'still alive');
-  const t0 = Date.now();
-  const exit = await daemon.stop('SIGTERM', 30_000);
+  const exit = await daemon.stop('SIGTERM');
   stack.recorder.delayResponses(0);
   assert.equal(exit.code, 0);
-  // released at once; the exit waits at most for the last long poll (20 s), not the 300 s grace
-  assert.ok(Date.now() - t0 < 30_000, `exited ${Date.now() - t0} ms after the second signal`);
-  const released = outcomes(daemon.logs()).filter((l) => l.outcome === 'released');
+  // OpenSearch answers only after 60 s and the grace is 300 s: 'released' (not 'done'), logged after
+  // the second signal, means the work was let go at the signal, not waited out
+  const logs = daemon.logs();
+  const second = logs.findIndex((l) => l.msg === 'second signal: releasing all in-flight messages now');
+  assert.ok(second >= 0, 'the second signal was logged');
+  const released = outcomes(logs).filter((l) => l.outcome === 'released');
   assert.equal(released.length, keys.length);
-  assert.ok(released.every((l) => Date.parse(String(l.time)) - t0 < 5_000), 'released within seconds of the second signal');
+  assert.ok(released.every((l) => logs.indexOf(l) > second), 'released after the second signal');
   assert.equal((await queueCounts(stack.sqs, stack.queueUrl)).visible, keys.length, 'both messages visible again, not hidden by an abandoned poll');
   const finisher = spawnDaemon(stack.env());
   await waitFor(() => keys.every(indexed), { what: 'released files indexed later', timeoutMs: 30_000 });

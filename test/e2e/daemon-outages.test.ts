@@ -9,7 +9,7 @@
  * state, not one per message. The outage lasts until the daemon has been paused for several
  * seconds (read from /metrics), not for a guessed time.
  */
-import test from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { dynamoEndpoint, fauxqsEndpoint, queueCounts, send } from '../support/aws.ts';
 import { spawnDaemon, type SpawnedDaemon } from '../support/daemon.ts';

@@ -3,12 +3,12 @@
  * stale events and deletes each end in their defined outcome (docs/design.md §4), and the daemon keeps
  * running throughout.
  */
-import test from 'node:test';
+import { test, beforeAll, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
 import Encoding from 'encoding-japanese';
 import { documentId } from '../../src/adapters/index/document-id.ts';
 import { putObject, queueCounts, receiveVisible, send } from '../support/aws.ts';
-import { spawnDaemon, type SpawnedDaemon } from '../support/daemon.ts';
+import { outcomeLines, spawnDaemon, type SpawnedDaemon } from '../support/daemon.ts';
 import { createE2eStack, stopDaemonAndClose, type E2eStack } from '../support/e2e-stack.ts';
 import { eventBridgeEvent, nativeEvent, s3Event, snsWrapped } from '../support/events.ts';
 import { freePort } from '../support/free-port.ts';
@@ -23,14 +23,14 @@ const outcomeOf = async (messageId: string, what = messageId) =>
 
 const doc = (key: string) => stack.recorder.documents(stack.index).get(documentId(stack.bucket, key));
 
-test.before(async () => {
+beforeAll(async () => {
   stack = await createE2eStack('e2e-outcomes');
   httpPort = await freePort();
   daemon = spawnDaemon(stack.env({ INGEST_MAX_FILE_BYTES: String(1024 * 1024), INGEST_HTTP_PORT: String(httpPort) }));
   await daemon.waitForLog((l) => l.msg === 'consuming', 'daemon to start consuming');
 });
 
-test.after(() => stopDaemonAndClose(stack, daemon));
+afterAll(() => stopDaemonAndClose(stack, daemon));
 
 test('every upstream format is indexed, with Japanese text decoded from its encoding', async () => {
   const files: Record<string, Uint8Array | string> = {
@@ -114,6 +114,8 @@ test('bad input is dead-lettered with its error code, and the daemon keeps runni
 });
 
 test('a redelivered message is a duplicate, an older S3 sequencer is stale, and nothing is re-indexed', async () => {
+  await putObject(stack.s3, stack.bucket, 'same/unchanged.txt', 'indexed once');
+  assert.equal(await outcomeOf(await send(stack.sqs, stack.queueUrl, nativeEvent(stack.bucket, 'same/unchanged.txt'))), 'done');
   await putObject(stack.s3, stack.bucket, 'seq.txt', 'version two');
   assert.equal(await outcomeOf(await send(stack.sqs, stack.queueUrl, s3Event(stack.bucket, 'seq.txt', { sequencer: '0055AED6DCD90281E6' }))), 'done');
   const id = documentId(stack.bucket, 'seq.txt');
@@ -123,7 +125,7 @@ test('a redelivered message is a duplicate, an older S3 sequencer is stale, and 
   assert.equal(await outcomeOf(await send(stack.sqs, stack.queueUrl, s3Event(stack.bucket, 'seq.txt', { sequencer: '0055AED6DCD90281E5' })), 'older sequencer'), 'stale');
   assert.equal(writes(), 1, 'indexed exactly once');
   // a native event for content that has not changed is not re-indexed either
-  assert.equal(await outcomeOf(await send(stack.sqs, stack.queueUrl, nativeEvent(stack.bucket, 'notes/メモ 2024+draft%.txt')), 'unchanged content'), 'duplicate');
+  assert.equal(await outcomeOf(await send(stack.sqs, stack.queueUrl, nativeEvent(stack.bucket, 'same/unchanged.txt')), 'unchanged content'), 'duplicate');
 });
 
 test('a delete removes the document; an upsert for a vanished object is stale', async () => {
@@ -137,13 +139,26 @@ test('a delete removes the document; an upsert for a vanished object is stale', 
 });
 
 test('the queue ends empty and /readyz and /metrics report what happened', async () => {
+  // one message of each outcome of its own (earlier tests of this file add theirs to the counters)
+  await putObject(stack.s3, stack.bucket, 'metrics/one.txt', 'counted');
+  const ids = [
+    await send(stack.sqs, stack.queueUrl, nativeEvent(stack.bucket, 'metrics/one.txt')),
+    await send(stack.sqs, stack.queueUrl, '{not json'),
+    await send(stack.sqs, stack.queueUrl, nativeEvent(stack.bucket, 'metrics/never-existed.txt')),
+  ];
+  assert.deepEqual([await outcomeOf(ids[0]!), await outcomeOf(ids[1]!), await outcomeOf(ids[2]!)], ['done', 'dead-letter', 'stale']);
+  assert.equal(await outcomeOf(await send(stack.sqs, stack.queueUrl, nativeEvent(stack.bucket, 'metrics/one.txt')), 'the same again'), 'duplicate');
   await waitFor(async () => (await queueCounts(stack.sqs, stack.queueUrl)).total === 0, { what: 'queue to drain' });
   const ready = await fetch(`http://127.0.0.1:${httpPort}/readyz`);
   assert.equal(ready.status, 200);
   const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
-  assert.match(metrics, /spot_ingest_messages_total\{outcome="dead-letter"\} 9/);
-  assert.match(metrics, /spot_ingest_messages_total\{outcome="duplicate"\} 2/);
-  assert.match(metrics, /spot_ingest_messages_total\{outcome="stale"\} 2/);
+  // the counters match the outcomes the daemon logged, whichever tests ran before
+  const settled = outcomeLines(daemon.logs());
+  for (const outcome of ['done', 'dead-letter', 'duplicate', 'stale']) {
+    const n = settled.filter((l) => l.outcome === outcome).length;
+    assert.ok(n >= 1, outcome);
+    assert.match(metrics, new RegExp(`spot_ingest_messages_total\\{outcome="${outcome}"\\} ${n}\n`));
+  }
   assert.match(metrics, /spot_ingest_step_duration_seconds_count\{step="download"\} [1-9]/);
   assert.match(metrics, /spot_ingest_in_flight 0/);
 });

@@ -4,7 +4,7 @@
  * time, losing nothing; a rebalance recommendation drains without a deadline; a failing IMDS never
  * disturbs processing.
  */
-import test from 'node:test';
+import { test, beforeEach, afterEach } from 'vitest';
 import assert from 'node:assert/strict';
 import { queueCounts, send } from '../support/aws.ts';
 import { outcomeLines, spawnDaemon, type Exit, type SpawnedDaemon } from '../support/daemon.ts';
@@ -16,11 +16,11 @@ import { waitFor } from '../support/wait-for.ts';
 
 let stack: E2eStack;
 let imds: ImdsSimulator;
-test.beforeEach(async () => {
+beforeEach(async () => {
   stack = await createE2eStack('e2e-spot');
   imds = await startImdsSimulator();
 });
-test.afterEach(async () => {
+afterEach(async () => {
   assert.deepEqual(stack.recorder.violations, []);
   await imds.close();
   await stack.close();

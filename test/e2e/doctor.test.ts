@@ -1,5 +1,5 @@
 /** `spot-ingest doctor` against the real local servers: passes when all is in place, names the fix otherwise. */
-import test from 'node:test';
+import { test, beforeAll, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,10 +9,10 @@ import { createE2eStack, type E2eStack } from '../support/e2e-stack.ts';
 import { startBedrockStandIn } from '../support/bedrock-stand-in.ts';
 
 let stack: E2eStack;
-test.before(async () => {
+beforeAll(async () => {
   stack = await createE2eStack('doctor');
 });
-test.after(() => stack.close());
+afterAll(() => stack.close());
 
 test('every check passes against a set-up stack', async () => {
   const r = await runCli(['doctor'], stack.env());
@@ -72,14 +72,14 @@ test('local mode needs nothing but a writable data dir', async () => {
 
 test('with Bedrock: each model is invoked once, and the index vector dimensions are checked against the models', async (t) => {
   const bedrock = await startBedrockStandIn();
-  t.after(() => bedrock.close());
+  t.onTestFinished(() => bedrock.close());
   const models = {
     AWS_ENDPOINT_URL_BEDROCK_RUNTIME: bedrock.url,
     INGEST_TEXT_EMBEDDING_MODEL: 'cohere.embed-multilingual-v3',
     INGEST_IMAGE_EMBEDDING_MODEL: 'amazon.titan-embed-image-v1', INGEST_IMAGE_EMBEDDING_DIMENSIONS: '384',
   };
   const embedded = await createE2eStack('doctor-embed', { env: models });
-  t.after(() => embedded.close());
+  t.onTestFinished(() => embedded.close());
   const json = async (env: Record<string, string>) => {
     const r = await runCli(['doctor', '--json'], embedded.env(env));
     return { code: r.code, byName: new Map((JSON.parse(r.stdout) as Array<{ name: string; ok: boolean; detail: string; fix?: string }>).map((x) => [x.name, x])) };

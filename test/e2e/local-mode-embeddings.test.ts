@@ -3,7 +3,7 @@
  * Bedrock stand-in), `npm start` embeds the samples into the local index and `spot-ingest search`
  * is hybrid; with no credentials it says once, clearly, that embeddings are off.
  */
-import test from 'node:test';
+import { test, beforeAll, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { DatabaseSync } from 'node:sqlite';
@@ -16,11 +16,11 @@ import { waitFor } from '../support/wait-for.ts';
 
 let bedrock: BedrockStandIn;
 let dataDir: string;
-test.before(async () => {
+beforeAll(async () => {
   bedrock = await startBedrockStandIn();
   dataDir = await mkdtemp(join(tmpdir(), 'spot-ingest-local-embed-'));
 });
-test.after(async () => {
+afterAll(async () => {
   await bedrock.close();
   await rm(dataDir, { recursive: true, force: true });
 });

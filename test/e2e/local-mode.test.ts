@@ -3,24 +3,24 @@
  * bundled sample goes through the production pipeline to its outcome, nothing listens beyond
  * loopback, and `spot-ingest search` finds Japanese and English words afterwards.
  */
-import test from 'node:test';
+import { test, beforeAll, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli, spawnDaemon } from '../support/daemon.ts';
+import { runCli, spawnDaemon, type SpawnedDaemon } from '../support/daemon.ts';
 import { freePort } from '../support/free-port.ts';
 import { waitFor } from '../support/wait-for.ts';
 
 const SAMPLES = (await readdir(new URL('../../samples/', import.meta.url))).filter((n) => !n.startsWith('.'));
 
 let dataDir: string;
-test.before(async () => {
+beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'spot-ingest-local-'));
 });
-test.after(async () => {
+afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
@@ -29,6 +29,27 @@ const localEnv = (extra: Record<string, string> = {}) => ({
   INGEST_QUEUE_URL: '', INGEST_STATE_TABLE: '', INGEST_OPENSEARCH_URL: '', AWS_ENDPOINT_URL_SQS: '', AWS_ENDPOINT_URL_S3: '',
   INGEST_DATA_DIR: dataDir, LOG_LEVEL: '', ...extra,
 });
+
+const progressLines = (daemon: SpawnedDaemon) => daemon.logs().filter((l) => l.unparsed === true).map((l) => String(l.msg));
+
+/** Waits for a progress line of every bundled sample (the first start seeds them all). */
+async function samplesProcessed(daemon: SpawnedDaemon): Promise<void> {
+  await waitFor(() => SAMPLES.every((name) => progressLines(daemon).some((line) => line.includes(`samples/${name}`))), {
+    what: 'a progress line for every sample', timeoutMs: 30_000,
+  });
+}
+
+/** Whether the data dir holds the indexed samples (the first test leaves it so). */
+let seeded = false;
+
+/** For a test run without the first one: a first start that seeds the samples, then stops. */
+async function ensureSeeded(): Promise<void> {
+  if (seeded) return;
+  const daemon = spawnDaemon(localEnv({ INGEST_HTTP_PORT: '0' }));
+  await samplesProcessed(daemon);
+  assert.equal((await daemon.stop('SIGTERM', 30_000)).code, 0);
+  seeded = true;
+}
 
 function listeningAddresses(pid: number): string[] | null {
   try {
@@ -42,11 +63,8 @@ function listeningAddresses(pid: number): string[] | null {
 test('npm start in a fresh data dir processes every sample, on loopback only, and exits 0 on SIGTERM', async (t) => {
   const port = await freePort();
   const daemon = spawnDaemon(localEnv({ INGEST_HTTP_PORT: String(port) }));
-  const progress = () => daemon.logs().filter((l) => l.unparsed === true).map((l) => String(l.msg));
-  await waitFor(() => SAMPLES.every((name) => progress().some((line) => line.includes(`samples/${name}`))), {
-    what: 'a progress line for every sample', timeoutMs: 30_000,
-  });
-  const lines = progress();
+  await samplesProcessed(daemon);
+  const lines = progressLines(daemon);
   assert.match(lines[0] ?? '', /local mode — SQS\/S3 emulator on http:\/\/127\.0\.0\.1:\d+/);
   assert.ok(lines.some((l) => /^embeddings: off/.test(l)), 'says once that embeddings are off');
   for (const name of SAMPLES) {
@@ -62,7 +80,7 @@ test('npm start in a fresh data dir processes every sample, on loopback only, an
   assert.equal(thumbnails.filter((n) => n.endsWith('.webp')).length, SAMPLES.filter((n) => /\.(pdf|jpg)$/.test(n)).length, `a thumbnail file per PDF and image: ${thumbnails.join(' ')}`);
 
   const addresses = listeningAddresses(daemon.child.pid!);
-  if (addresses === null) t.diagnostic('`ss` is not installed: loopback-only check skipped');
+  if (addresses === null) console.log('`ss` is not installed: loopback-only check skipped');
   else {
     assert.ok(addresses.length >= 2, `the emulator and the HTTP endpoints listen: ${addresses.join(' ')}`);
     for (const a of addresses) assert.match(a, /^(127\.0\.0\.1|\[::1\]):\d+$/, `listens on ${a}`);
@@ -73,9 +91,11 @@ test('npm start in a fresh data dir processes every sample, on loopback only, an
   assert.match(info.endpoint, /^http:\/\/127\.0\.0\.1:\d+$/);
   assert.equal((await daemon.stop('SIGTERM', 30_000)).code, 0);
   assert.equal(existsSync(join(dataDir, 'local-stack.json')), false, 'and removes it on exit');
+  seeded = true;
 });
 
 test('spot-ingest search finds Japanese and English words in the local index, from text files, a PDF and a scan', async () => {
+  await ensureSeeded();
   const ja = await runCli(['search', '請求金額'], localEnv());
   assert.equal(ja.code, 0, ja.stderr);
   assert.match(ja.stdout, /1\. 請求書-2026-11\.txt/);
@@ -95,6 +115,7 @@ test('spot-ingest search finds Japanese and English words in the local index, fr
 });
 
 test('a second start keeps the index and does not seed the samples again', async () => {
+  await ensureSeeded();
   const daemon = spawnDaemon(localEnv({ INGEST_HTTP_PORT: '0' }));
   await daemon.waitForLog((l) => l.unparsed === true && String(l.msg).startsWith('samples already seeded'), 'the already-seeded notice');
   assert.equal((await daemon.stop('SIGTERM', 30_000)).code, 0);

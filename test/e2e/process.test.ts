@@ -3,7 +3,7 @@
  * document on stdout; a missing file exits 1 with its error code. The s3:// form runs against the
  * fauxqs S3 emulator of the global setup (AWS_ENDPOINT_URL_S3).
  */
-import test from 'node:test';
+import { test, beforeAll, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,10 +19,10 @@ const TEXT = '見積書\n件名：全文検索システム導入\n金額：480,0
 const sjis = (text: string) => Uint8Array.from(Encoding.convert(Encoding.stringToCode(text), { to: 'SJIS', from: 'UNICODE', type: 'array' }));
 
 let dir: string;
-test.before(async () => {
+beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'spot-ingest-process-'));
 });
-test.after(() => rm(dir, { recursive: true, force: true }));
+afterAll(() => rm(dir, { recursive: true, force: true }));
 
 const env = (extra: Record<string, string> = {}) => ({ INGEST_QUEUE_URL: '', LOG_LEVEL: '', INGEST_DATA_DIR: join(dir, 'local-data'), ...extra });
 

@@ -1,5 +1,5 @@
 /** The README's walkthrough commands that need no running daemon, run exactly as shown there. */
-import test from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';

@@ -3,7 +3,7 @@
  * standing for the bucket — UTF-8 and Shift_JIS Japanese text, a gzip (metadata-only), a missing
  * file (stale) and a body that is not JSON (dead-letter) — as a table, as JSON, and the exit code.
  */
-import test from 'node:test';
+import { test, beforeAll, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -36,7 +36,7 @@ async function put(path: string, data: Uint8Array | string) {
   await writeFile(path, data);
 }
 
-test.before(async () => {
+beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'spot-ingest-replay-'));
   files = join(dir, 'files');
   fixtures = join(dir, 'fixtures');
@@ -62,7 +62,7 @@ test.before(async () => {
   await writeFile(join(fixtures, '05-invalid.json'), '{"eventType": "FILE_UPLOADED", "s3Bucket": ');
   await writeFile(join(fixtures, 'README.txt'), 'not a fixture: ignored (not *.json)');
 });
-test.after(() => rm(dir, { recursive: true, force: true }));
+afterAll(() => rm(dir, { recursive: true, force: true }));
 
 test('a directory of fixtures: the table lists every message with its outcome, and a dead letter makes exit 1', async () => {
   const r = await runCli(['replay', fixtures, '--files', files], env());

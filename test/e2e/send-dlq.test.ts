@@ -6,7 +6,7 @@
  * - dlq list / redrive against a fauxqs queue pair in queue mode, and against the local daemon's
  *   DLQ with a message the real Acknowledger dead-lettered.
  */
-import test from 'node:test';
+import { test, beforeAll, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -25,7 +25,7 @@ const NO_DAEMON = /no local spot-ingest is running \(start it with npm start\)/;
 
 let dataDir: string;
 let srcDir: string;
-test.before(async () => {
+beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'spot-ingest-send-'));
   srcDir = await mkdtemp(join(tmpdir(), 'spot-ingest-src-'));
   await writeFile(join(srcDir, '見積書-ユニコーン.txt'), '御見積書\nユニコーン商事 様\n見積金額は五十万円です。納期は来月末。\n');
@@ -37,7 +37,7 @@ test.before(async () => {
   await mkdir(join(srcDir, '.alt'));
   await writeFile(join(srcDir, '.alt', 'notes.md'), 'another notes.md');
 });
-test.after(async () => {
+afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
   await rm(srcDir, { recursive: true, force: true });
 });
@@ -52,7 +52,7 @@ const progress = (daemon: SpawnedDaemon) => daemon.logs().filter((l) => l.unpars
 
 test('local mode: send uploads a directory (recursively, no dotfiles) and a file into the running daemon, which indexes them', async (t) => {
   const daemon = spawnDaemon(localEnv({ INGEST_HTTP_PORT: '0' }));
-  t.after(() => daemon.stop('SIGKILL').catch(() => undefined));
+  t.onTestFinished(async () => { await daemon.stop('SIGKILL').catch(() => undefined); });
   await waitFor(() => SAMPLES.every((name) => progress(daemon).some((line) => line.includes(`samples/${name}`))), {
     what: 'the samples processed', timeoutMs: 30_000,
   });
@@ -99,7 +99,7 @@ test('local mode: send uploads a directory (recursively, no dotfiles) and a file
   // dlq in local mode: a body of no known format is dead-lettered by the daemon's own Acknowledger
   const info = JSON.parse(await readFile(join(dataDir, 'local-stack.json'), 'utf8')) as { endpoint: string; queueUrl: string; dlqUrl: string; region: string };
   const localSqs = new SQSClient({ endpoint: info.endpoint, region: info.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, useQueueUrlAsEndpoint: false });
-  t.after(() => localSqs.destroy());
+  t.onTestFinished(() => localSqs.destroy());
   const badId = await send(localSqs, info.queueUrl, { hello: 'world' });
   await waitFor(() => progress(daemon).find((l) => l.startsWith('✖ dead-letter')), { what: 'the dead-letter progress line' });
   const listed = await runCli(['dlq', 'list', '--json'], localEnv());
@@ -147,7 +147,7 @@ test('local mode: a local-stack.json left by a killed daemon (its pid gone) is n
 test('queue mode: send uploads to --bucket and enqueues native FILE_UPLOADED messages (in batches of 10)', async (t) => {
   const sqs = testSqs();
   const s3 = testS3();
-  t.after(() => {
+  t.onTestFinished(() => {
     sqs.destroy();
     s3.destroy();
   });
@@ -155,7 +155,7 @@ test('queue mode: send uploads to --bucket and enqueues native FILE_UPLOADED mes
   await createBucket(s3, bucket);
   const { queueUrl } = await createQueuePair(sqs, uniqueName('send'));
   const many = await mkdtemp(join(tmpdir(), 'spot-ingest-many-'));
-  t.after(() => rm(many, { recursive: true, force: true }));
+  t.onTestFinished(() => rm(many, { recursive: true, force: true }));
   for (let i = 0; i < 12; i++) await writeFile(join(many, `f${String(i).padStart(2, '0')}.txt`), `file ${i}\n`);
   const env = {
     INGEST_QUEUE_URL: queueUrl, INGEST_STATE_TABLE: '', INGEST_OPENSEARCH_URL: '', INGEST_DLQ_URL: '',
@@ -209,7 +209,7 @@ async function deadLetter(sqs: SqsClientType, dlqUrl: string, o: { key: string; 
 
 test('queue mode: dlq list shows dead-lettered messages and leaves them there; redrive <id> and --all move them back', async (t) => {
   const sqs = testSqs();
-  t.after(() => sqs.destroy());
+  t.onTestFinished(() => sqs.destroy());
   const { queueUrl, dlqUrl } = await createQueuePair(sqs, uniqueName('dlq'));
   const env = { INGEST_QUEUE_URL: queueUrl, INGEST_DLQ_URL: '', INGEST_STATE_TABLE: '', INGEST_OPENSEARCH_URL: '', AWS_ENDPOINT_URL_SQS: fauxqsEndpoint() };
   const idA = await deadLetter(sqs, dlqUrl, { key: 'docs/a.pdf', code: 'OBJECT_TOO_LARGE', originalId: 'orig-a', extra: { Tenant: 'acme' } });
@@ -274,7 +274,7 @@ test('queue mode: dlq list shows dead-lettered messages and leaves them there; r
 
 test('queue mode: dlq list pages past 10 per receive up to --limit; a queue without a DLQ is a usage error', async (t) => {
   const sqs = testSqs();
-  t.after(() => sqs.destroy());
+  t.onTestFinished(() => sqs.destroy());
   const { queueUrl, dlqUrl } = await createQueuePair(sqs, uniqueName('dlq-many'));
   for (let i = 0; i < 23; i++) await deadLetter(sqs, dlqUrl, { key: `k/${i}`, code: 'OBJECT_TOO_LARGE', originalId: `o-${i}` });
   const env = { INGEST_QUEUE_URL: queueUrl, INGEST_DLQ_URL: '', INGEST_STATE_TABLE: '', INGEST_OPENSEARCH_URL: '', AWS_ENDPOINT_URL_SQS: fauxqsEndpoint() };

@@ -1,8 +1,9 @@
 /**
  * Spawns the real `spot-ingest` executable (bin/spot-ingest → Node 24 → src/cli.ts) with
- * environment variables only, and reads its JSON log lines. Any spawned process still running when
- * the test process exits is SIGKILLed (a process 'exit' handler: node:test's after() would bind to
- * whichever test or hook happened to call spawnDaemon, and fire too early).
+ * environment variables only, and reads its JSON log lines. Any spawned process still running at the
+ * end of its test file is SIGKILLed by `killSpawned` (an afterAll of test/support/setup-env.ts:
+ * vitest ends its fork workers with SIGTERM, so an 'exit' handler alone would not run), and, as a
+ * last resort, by a process 'exit' handler.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -95,6 +96,16 @@ export function spawnDaemon(env: Record<string, string>, args: string[] = ['run'
     },
   };
   return daemon;
+}
+
+/** SIGKILLs every spawned process still running and waits for their exits. */
+export async function killSpawned(): Promise<void> {
+  const exits = [...running].map((child) => new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  }));
+  await Promise.all(exits);
 }
 
 /** The log lines that report a settled message (they carry `outcome` and `ms`). */

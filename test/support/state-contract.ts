@@ -5,7 +5,7 @@
  * skip) apply. Every test gets its own adapter from `make` and uses fresh keys, so a harness may
  * share its storage across tests.
  */
-import { describe, test } from 'node:test';
+import { describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { ClaimRequest, StatePort } from '../../src/adapters/state/port.ts';

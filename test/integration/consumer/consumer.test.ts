@@ -2,7 +2,7 @@
  * The consumer against real SQS semantics (fauxqs): slots, leases, and the outcomes of docs/design.md §4.
  * The processor is a stand-in so each outcome can be forced; SQS itself is not mocked.
  */
-import test from 'node:test';
+import { test, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateQueueCommand } from '@aws-sdk/client-sqs';
@@ -18,7 +18,7 @@ import { memoryLogger } from '../../support/silent-logger.ts';
 import { waitFor } from '../../support/wait-for.ts';
 
 const sqs = testSqs();
-test.after(() => sqs.destroy());
+afterAll(() => sqs.destroy());
 
 function makeConsumer(
   queueUrl: string, dlqUrl: string | undefined, process: MessageProcessor, capacity = 4, visibilityTimeoutSeconds = 30,
@@ -98,7 +98,8 @@ test('the lease keeps a slow message invisible past its visibility timeout, and 
   }, 1, 2);
   consumer.start();
   await waitFor(() => started, { what: 'job start' });
-  // Through several 2 s visibility windows, another receiver never sees the message.
+  // Through several 2 s visibility windows, another receiver never sees the message (a measurement
+  // window: the lease is renewed in the background, with no event to await).
   const until = Date.now() + 5_000;
   while (Date.now() < until) {
     assert.equal((await receiveVisible(sqs, queueUrl, 1)).length, 0, 'message must stay invisible while leased');
@@ -176,17 +177,13 @@ test('drain past its deadline releases in-flight work at once (visibility 0)', a
   const { consumer, metrics } = makeConsumer(queueUrl, dlqUrl, untilReleased(() => (started = true)));
   consumer.start();
   await waitFor(() => started, { what: 'job start' });
-  const t0 = Date.now();
+  // the job ends only when released: drain() returning at all means the deadline released it
   await consumer.drain(Date.now() + 300);
-  assert.ok(Date.now() - t0 < 5_000, 'drain honours its deadline');
-  // visible again immediately, not after the 30 s visibility timeout
-  const seenAt = Date.now();
-  const again = await waitFor(async () => {
-    const m = await receiveVisible(sqs, queueUrl);
-    return m.length > 0 ? m : null;
-  }, { what: 'released message to be visible', timeoutMs: 10_000 });
-  assert.equal(again.length, 1);
-  assert.ok(Date.now() - seenAt < 3_000, `visible again within 3 s (took ${Date.now() - seenAt} ms), not after the 30 s timeout`);
+  // visible again as soon as drain() returns, not after the 30 s visibility timeout
+  const counts = await queueCounts(sqs, queueUrl);
+  assert.equal(counts.inFlight, 0);
+  assert.equal(counts.visible, 1);
+  assert.equal((await receiveVisible(sqs, queueUrl)).length, 1);
   assert.match(await metrics.registry.metrics(), /outcome="released"\} 1/);
 });
 
@@ -206,9 +203,8 @@ test('a drain without a deadline waits; a deadline moved earlier while it runs r
   assert.equal(consumer.shortenDrainDeadline(t0 + 400), true);
   assert.equal(consumer.shortenDrainDeadline(t0 + 60_000), false, 'a later deadline never extends the drain');
   assert.equal(drained, false);
-  await draining;
-  const took = Date.now() - t0;
-  assert.ok(took >= 350 && took < 5_000, `released at the moved deadline (${took} ms)`);
+  await draining; // the job ends only when released
+  assert.ok(Date.now() >= t0 + 400, 'released at the moved deadline, not before it');
   assert.match(await metrics.registry.metrics(), /outcome="released"\} 1/);
   assert.equal((await queueCounts(sqs, queueUrl)).inFlight, 0, 'visible again at once');
 });
@@ -232,9 +228,8 @@ test('with a predictor, a drain releases at once the jobs not expected to finish
   await waitFor(() => finished.length === 6, { what: 'six fast jobs (the evidence)' });
   await send(sqs, queueUrl, 'slow');
   await waitFor(() => slowStarted, { what: 'the slow job to start', timeoutMs: 5_000 });
-  const t0 = Date.now();
-  await consumer.drain(t0 + 8_000, { predict: p90Remaining });
-  assert.ok(Date.now() - t0 < 3_000, `released early, not at the 8 s deadline (${Date.now() - t0} ms)`);
+  await consumer.drain(Date.now() + 8_000, { predict: p90Remaining });
+  // released by the prediction (it says so), not by the 8 s deadline
   assert.ok(lines().some((l) => l.msg === 'releasing early: not expected to finish before the drain deadline'));
   assert.equal((await queueCounts(sqs, queueUrl)).visible, 1, 'the slow message is back on the queue');
 });
@@ -253,16 +248,21 @@ test('failed receives are retried with backoff and reported as a queue problem (
 test('while a dependency asks to hold, nothing is received (messages keep their receive count); receiving resumes after', async () => {
   const { queueUrl, dlqUrl } = await createQueuePair(sqs, uniqueName('hold'));
   let holding = true;
+  let asked = 0;
   const seen: number[] = [];
   const { consumer, lines } = makeConsumer(queueUrl, dlqUrl, async (m) => {
     seen.push(m.receiveCount);
     return done;
-  }, 4, 30, () => (holding ? { ms: 300, reason: 'bedrock circuit open (test)' } : undefined));
+  }, 4, 30, () => {
+    asked += 1;
+    return holding ? { ms: 300, reason: 'bedrock circuit open (test)' } : undefined;
+  });
   for (let i = 0; i < 3; i++) await send(sqs, queueUrl, `held-${i}`);
   consumer.start();
   await waitFor(() => lines().some((l) => l.msg === 'receiving paused' && l.reason === 'bedrock circuit open (test)'), { what: 'the pause to be logged' });
-  // a window in which a receive would have happened (waitTimeSeconds 1): the messages stay visible
-  await sleep(1_500);
+  // the poller asks again before each receive it would make: three more times held, three receives skipped
+  const askedAtPause = asked;
+  await waitFor(() => asked >= askedAtPause + 3, { what: 'the poller to ask three more times' });
   assert.equal((await queueCounts(sqs, queueUrl)).visible, 3, 'nothing was received while held');
   holding = false;
   // the poller asks again when its wait (300 ms) ends

@@ -3,7 +3,7 @@
  * back to the queue with its receives, or — its receives used up — is dead-lettered again with
  * RECEIVES_EXHAUSTED; the daemon's own dead letters are left alone and visible.
  */
-import test from 'node:test';
+import { afterAll, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { DlqSweeper } from '../../../src/consumer/dlq-sweeper.ts';
@@ -13,7 +13,7 @@ import { memoryLogger } from '../../support/silent-logger.ts';
 import { waitFor } from '../../support/wait-for.ts';
 
 const sqs = testSqs();
-test.after(() => sqs.destroy());
+afterAll(() => sqs.destroy());
 
 const str = (v: string) => ({ DataType: 'String', StringValue: v });
 

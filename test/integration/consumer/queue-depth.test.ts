@@ -1,5 +1,5 @@
 /** readQueueDepth against fauxqs: the counts the EMF Backlog metric is made of, and the queue name. */
-import test from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { queueNameOf, readQueueDepth } from '../../../src/consumer/queue-depth.ts';
 import { createQueuePair, receiveVisible, send, testSqs, uniqueName } from '../../support/aws.ts';

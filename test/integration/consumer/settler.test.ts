@@ -4,7 +4,7 @@
  * last receive before redrive is rolled over into a new one instead of being given back; outages
  * and busy objects are never dead-lettered.
  */
-import test from 'node:test';
+import { test, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { Acknowledger } from '../../../src/consumer/acknowledger.ts';
@@ -16,7 +16,7 @@ import { createQueuePair, queueCounts, receiveVisible, testSqs, uniqueName } fro
 import { waitFor } from '../../support/wait-for.ts';
 
 const sqs = testSqs();
-test.after(() => sqs.destroy());
+afterAll(() => sqs.destroy());
 
 async function setup(options: { dlq?: boolean; down?: (d: Dependency) => boolean } = {}) {
   const { queueUrl, dlqUrl } = await createQueuePair(sqs, uniqueName('settler'), 3);

@@ -4,7 +4,7 @@
  * without one (Office). Checks textSource, pageCount and the error class the ground truth gives,
  * and the text itself (exact for Office, whitespace-insensitive for text layers, CER for OCR).
  */
-import test from 'node:test';
+import { test, beforeAll, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { isIngestError } from '../../../src/errors.ts';
@@ -37,10 +37,10 @@ const ERROR_CODES: Record<string, string> = {
 const squash = (s: string): string => s.replace(/\s+/gu, '');
 
 let docs: TestPool;
-test.before(async () => {
+beforeAll(async () => {
   docs = await testDocumentPool({ size: 2 });
 });
-test.after(async () => {
+afterAll(async () => {
   await docs.close();
 });
 
@@ -50,7 +50,7 @@ async function extract(file: string, documents: DocumentReader = docs.pool): Pro
   return extractContent(path, type, { signal: AbortSignal.timeout(60_000), documents, lowConfidence: 60 });
 }
 
-function assertText(t: test.TestContext, file: string, entry: GroundTruth, extraction: Extraction): void {
+function assertText(file: string, entry: GroundTruth, extraction: Extraction): void {
   const pages = entry.pages.filter((p) => p.source !== 'blank');
   if (entry.kind === 'office') {
     assert.equal(extraction.text, pages.map((p) => p.text).join('\n'), 'exactly what extract-office.ts writes');
@@ -62,7 +62,7 @@ function assertText(t: test.TestContext, file: string, entry: GroundTruth, extra
   }
   // OCR or mixed: a CER over the whole document (pages in order, separated by a blank line).
   const cer = characterErrorRate(pages.map((p) => p.text).join(PAGE_SEPARATOR), extraction.text);
-  t.diagnostic(`${file}: whole-document CER ${cer.toFixed(4)}, ocrConfidence ${extraction.ocrConfidence}`);
+  console.log(`${file}: whole-document CER ${cer.toFixed(4)}, ocrConfidence ${extraction.ocrConfidence}`);
   assert.ok(cer < 0.05, `CER ${cer.toFixed(4)}: ${JSON.stringify(extraction.text)}`);
   assert.ok(extraction.ocrConfidence !== null && extraction.ocrConfidence > 70, `ocrConfidence ${extraction.ocrConfidence}`);
 }
@@ -90,7 +90,7 @@ for (const [file, entry] of Object.entries(truth).sort(([a], [b]) => a.localeCom
       const extraction = await extract(file, entry.kind === 'office' ? noDocuments : undefined);
       assert.equal(extraction.textSource, entry.expectTextSource);
       assert.equal(extraction.pageCount, entry.pageCount);
-      assertText(t, file, entry, extraction);
+      assertText(file, entry, extraction);
       if (entry.pages.some((p) => p.source === 'blank')) {
         assert.ok(extraction.warnings.some((w) => w.startsWith('BLANK_PAGES:')), `warnings ${JSON.stringify(extraction.warnings)}`);
       } else {

@@ -3,7 +3,7 @@
  * against the Bedrock stand-in. Each test gets a fresh client: the adaptive rate limiter keeps its
  * state per client, so one test's throttling must not slow the next one down.
  */
-import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { describe, test, beforeAll, afterAll, beforeEach, afterEach } from 'vitest';
 import assert from 'node:assert/strict';
 import { InvokeModelCommand, type BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import sharp from 'sharp';
@@ -51,10 +51,10 @@ async function rejection(promise: Promise<unknown>): Promise<IngestError> {
 
 const cosine = (a: number[], b: number[]): number => a.reduce((s, x, i) => s + x * b[i]!, 0);
 
-before(async () => {
+beforeAll(async () => {
   standIn = await startBedrockStandIn();
 });
-after(async () => {
+afterAll(async () => {
   await standIn.close();
 });
 beforeEach(() => {
@@ -265,12 +265,11 @@ describe('abort', () => {
     const titan = embedder(TITAN_TEXT);
     const controller = new AbortController();
     const reason = new Error('job cancelled');
-    const started = Date.now();
     const call = titan.embedText('hello', 'document', { signal: controller.signal });
     await waitFor(() => standIn.requests.length === 1, { what: 'the request to reach the stand-in' });
     controller.abort(reason);
+    // the stand-in answers only after 30 s: a call that waited for it would not reject with the reason
     await assert.rejects(call, (err) => err === reason);
-    assert.ok(Date.now() - started < 10_000);
     assert.equal(standIn.requests.length, 1, 'not retried after the abort');
   });
 

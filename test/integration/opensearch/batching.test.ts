@@ -1,4 +1,4 @@
-import test, { after, before } from 'node:test';
+import { test, beforeAll, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { OpenSearchIndex } from '../../../src/adapters/index/opensearch.ts';
@@ -7,10 +7,10 @@ import { waitFor } from '../../support/wait-for.ts';
 import { activeTimers, ingestError, makeDoc, uniqueIndex } from './fixtures.ts';
 
 let recorder: OpenSearchRecorder;
-before(async () => {
+beforeAll(async () => {
   recorder = await startOpenSearchRecorder();
 });
-after(async () => {
+afterAll(async () => {
   await recorder.close();
 });
 
@@ -30,7 +30,7 @@ function bulksFor(index: string): string[] {
 
 test('concurrent upserts share bulk requests (maxDocs)', async (t) => {
   const { os, index } = await freshIndex({ maxDocs: 10, lingerMs: 50 });
-  t.after(() => os.close());
+  t.onTestFinished(() => os.close());
   const docs = Array.from({ length: 25 }, (_, i) => makeDoc(`batch/${i}.txt`, { text_embedding: [i, 1, 0] }));
   await Promise.all(docs.map((d) => os.upsert(d)));
   const bulks = bulksFor(index);
@@ -46,7 +46,7 @@ test('concurrent upserts share bulk requests (maxDocs)', async (t) => {
 test('maxBytes bounds each bulk body', async (t) => {
   const maxBytes = 4096;
   const { os, index } = await freshIndex({ maxDocs: 1000, maxBytes, lingerMs: 50 });
-  t.after(() => os.close());
+  t.onTestFinished(() => os.close());
   const docs = Array.from({ length: 12 }, (_, i) => makeDoc(`big/${i}.txt`, { content: 'あ'.repeat(400) }));
   await Promise.all(docs.map((d) => os.upsert(d)));
   const bulks = bulksFor(index);
@@ -57,7 +57,7 @@ test('maxBytes bounds each bulk body', async (t) => {
 
 test('a lone write is sent after lingerMs; mixed upserts and deletes in one request', async (t) => {
   const { os, index } = await freshIndex({ maxDocs: 100, lingerMs: 30 });
-  t.after(() => os.close());
+  t.onTestFinished(() => os.close());
   const keep = makeDoc('mixed/keep.txt');
   const gone = makeDoc('mixed/gone.txt');
   await os.upsert(gone);
@@ -77,8 +77,8 @@ test('a lone write is sent after lingerMs; mixed upserts and deletes in one requ
 
 test('one bad item fails only its own caller', async (t) => {
   const { os, index } = await freshIndex({ maxDocs: 100, lingerMs: 20 });
-  t.after(() => os.close());
-  t.after(() => recorder.failItems(null));
+  t.onTestFinished(() => os.close());
+  t.onTestFinished(() => recorder.failItems(null));
   recorder.failItems((doc) =>
     typeof doc === 'object' && doc.key === 'items/bad.pdf'
       ? { status: 400, type: 'mapper_parsing_exception', reason: 'failed to parse field [size] of type [long]' }
@@ -101,7 +101,7 @@ test('one bad item fails only its own caller', async (t) => {
 
 test('abort before send removes the item and rejects with the signal reason', async (t) => {
   const { os, index } = await freshIndex({ maxDocs: 100, lingerMs: 60_000 });
-  t.after(() => os.close());
+  t.onTestFinished(() => os.close());
   const aborted = makeDoc('abort/me.txt');
   const kept = makeDoc('abort/keep.txt');
   const controller = new AbortController();
@@ -126,17 +126,16 @@ test('abort before send removes the item and rejects with the signal reason', as
 
 test('aborting after the batch was sent stops the wait at once; the write itself may still land', async (t) => {
   const { os, index } = await freshIndex({ maxDocs: 1, lingerMs: 0 });
-  t.after(() => os.close());
+  t.onTestFinished(() => os.close());
   recorder.delayResponses(2_000);
-  t.after(() => recorder.delayResponses(0));
+  t.onTestFinished(() => recorder.delayResponses(0));
   const controller = new AbortController();
   const doc = makeDoc('abort/after-send.txt');
   const done = os.upsert(doc, { signal: controller.signal });
   await waitFor(() => recorder.bulkRequests().some((r) => r.body.includes(doc.id)), { what: 'bulk request sent' });
-  const t0 = Date.now();
   controller.abort(new Error('deadline'));
+  // the answer comes only after 2 s: a caller that waited for it would have resolved, not rejected
   await assert.rejects(done, /deadline/);
-  assert.ok(Date.now() - t0 < 500, 'the caller did not wait for the delayed answer');
   assert.ok(recorder.documents(index).has(doc.id), 'the request was not recalled (indexing by id is idempotent)');
 });
 
@@ -146,12 +145,11 @@ test('close() flushes pending writes at once, is idempotent, and leaves no timer
   const docs = [makeDoc('close/1.txt'), makeDoc('close/2.txt')];
   const writes = docs.map((d) => os.upsert(d));
   assert.equal(activeTimers(), timersBefore + 1, 'one linger timer while items wait');
-  const started = Date.now();
   const closing = os.close();
+  assert.equal(activeTimers(), timersBefore, 'close() clears the 60 s linger timer at once: it does not wait for it');
   assert.equal(os.close(), closing, 'same promise while closing');
   await closing;
   await Promise.all(writes);
-  assert.ok(Date.now() - started < 5_000, 'did not wait for the 60 s linger');
   assert.equal(recorder.documents(index).size, 2);
   assert.equal(activeTimers(), timersBefore, 'linger timer cleared');
   await os.close();
@@ -161,7 +159,7 @@ test('close() flushes pending writes at once, is idempotent, and leaves no timer
 
 test('close() waits for requests in flight', async (t) => {
   const { os, index } = await freshIndex({ maxDocs: 1, lingerMs: 0 });
-  t.after(() => recorder.delayResponses(0));
+  t.onTestFinished(() => recorder.delayResponses(0));
   recorder.delayResponses(200);
   const write = os.upsert(makeDoc('inflight/1.txt'));
   await waitFor(() => os.pendingWrites === 0, { what: 'batch sent' });
@@ -176,13 +174,12 @@ test('close() waits for requests in flight', async (t) => {
 
 test('close({timeoutMs}) gives up on a hung request: it is aborted with INDEX_CLOSED', async (t) => {
   const { os } = await freshIndex({ maxDocs: 1, lingerMs: 0 });
-  t.after(() => recorder.delayResponses(0));
+  t.onTestFinished(() => recorder.delayResponses(0));
   recorder.delayResponses(10_000);
   const write = os.upsert(makeDoc('hung/1.txt'));
-  const started = Date.now();
   await os.close({ timeoutMs: 100 });
+  // the answer comes only after 10 s: INDEX_CLOSED means close() aborted the request
   await assert.rejects(write, ingestError('INDEX_CLOSED', true));
-  assert.ok(Date.now() - started < 3_000);
 });
 
 test('a process that writes and closes can exit on its own (no leaked timers or handles)', async () => {

@@ -1,5 +1,5 @@
 /** Hybrid search (text + k-NN in one _msearch, fused by RRF) and listPendingEmbeddings, against the recorder. */
-import test, { after, before } from 'node:test';
+import { test, beforeAll, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
 import { setupIndex } from '../../../src/adapters/index/index-versions.ts';
 import { OpenSearchIndex } from '../../../src/adapters/index/opensearch.ts';
@@ -8,10 +8,10 @@ import { startOpenSearchRecorder, type OpenSearchRecorder } from '../../support/
 import { ingestError, makeDoc, uniqueIndex } from './fixtures.ts';
 
 let recorder: OpenSearchRecorder;
-before(async () => {
+beforeAll(async () => {
   recorder = await startOpenSearchRecorder();
 });
-after(async () => {
+afterAll(async () => {
   await recorder.close();
 });
 
@@ -30,7 +30,7 @@ const close = (actual: number | undefined, expected: number): void => assert.ok(
 
 test('hybrid: text + text k-NN in one _msearch, fused by RRF; a document only the k-NN finds appears with a snippet', async (t) => {
   const os = await aliasIndex();
-  t.after(() => os.close());
+  t.onTestFinished(() => os.close());
   const tokyo = makeDoc('a/tokyo.txt', { content: '東京都の天気。東京は晴れ。', text_embedding: [1, 0, 0, 0] });
   const tower = makeDoc('a/tower.txt', { content: '東京 タワーの話', text_embedding: null });
   const onsen = makeDoc('a/onsen.txt', { content: '温泉旅行の計画を立てました。箱根に行きます。', text_embedding: [0.9, 0.1, 0, 0] });
@@ -68,7 +68,7 @@ test('hybrid: text + text k-NN in one _msearch, fused by RRF; a document only th
 
 test('hybrid with an image vector: an image only the image k-NN finds is ranked in; size cuts the fused list', async (t) => {
   const os = await aliasIndex();
-  t.after(() => os.close());
+  t.onTestFinished(() => os.close());
   const text = makeDoc('b/notes.txt', { content: 'cat pictures are here', text_embedding: [0, 0, 1, 0] });
   const photo = makeDoc('b/IMG_0001.jpg', { content: '', content_type: 'image/jpeg', text_source: 'none', image_embedding: [0, 0, 1] });
   const other = makeDoc('b/IMG_0002.jpg', { content: '', content_type: 'image/jpeg', text_source: 'none', image_embedding: [1, 0, 0] });
@@ -88,7 +88,7 @@ test('hybrid with an image vector: an image only the image k-NN finds is ranked 
 
 test('without vectors (or with empty ones) search is the single _search it always was', async (t) => {
   const os = await aliasIndex();
-  t.after(() => os.close());
+  t.onTestFinished(() => os.close());
   await os.upsert(makeDoc('c/x.txt', { content: '請求書の控え' }));
   for (const vectors of [undefined, {}, { text: null, image: null }, { text: [] }]) {
     const mark = recorder.requests.length;
@@ -101,7 +101,7 @@ test('without vectors (or with empty ones) search is the single _search it alway
 
 test('a query vector of the wrong dimension is a clear permanent error; so is a vector field the index lacks', async (t) => {
   const os = await aliasIndex({ text: 4, image: null });
-  t.after(() => os.close());
+  t.onTestFinished(() => os.close());
   await os.upsert(makeDoc('d/x.txt', { content: 'abc', text_embedding: [1, 1, 1, 1] }));
   const err = await os.search('abc', { vectors: { text: [1, 0, 0] } }).then(
     () => assert.fail('expected a rejection'),
@@ -120,17 +120,17 @@ test('a query vector of the wrong dimension is a clear permanent error; so is a 
 
 test('a failing _msearch as a whole keeps the usual classification', async (t) => {
   const os = await aliasIndex();
-  t.after(() => os.close());
+  t.onTestFinished(() => os.close());
   recorder.failNextRequests(1, 429, { match: (r) => r.path.endsWith('/_msearch') });
   await assert.rejects(os.search('x', { vectors: { text: [1, 0, 0, 0] } }), ingestError('INDEX_THROTTLED', true));
   const missing = new OpenSearchIndex({ url: recorder.url, index: uniqueIndex('none') });
-  t.after(() => missing.close());
+  t.onTestFinished(() => missing.close());
   await assert.rejects(missing.search('x', { vectors: { text: [1, 0, 0, 0] } }), ingestError('INDEX_NOT_FOUND', true));
 });
 
 test('listPendingEmbeddings pages through every pending document exactly once, in (indexed_at, key, bucket) order', async (t) => {
   const os = await aliasIndex();
-  t.after(() => os.close());
+  t.onTestFinished(() => os.close());
   const pending: IndexDocument[] = [];
   const stamps = ['2025-01-01T00:00:00.000Z', '2025-01-01T00:00:00.000Z', '2025-01-02T00:00:00.000Z', '2024-12-31T23:59:59.999Z'];
   for (let i = 0; i < 23; i++) {
@@ -181,7 +181,7 @@ test('listPendingEmbeddings pages through every pending document exactly once, i
 
 test('listPendingEmbeddings: a foreign cursor and a bad size are refused', async (t) => {
   const os = await aliasIndex();
-  t.after(() => os.close());
+  t.onTestFinished(() => os.close());
   await assert.rejects(os.listPendingEmbeddings({ size: 5, after: 'not-a-cursor' }), ingestError('INDEX_CURSOR_INVALID', false));
   await assert.rejects(os.listPendingEmbeddings({ size: 5, after: Buffer.from('[1,2]').toString('base64url') }), ingestError('INDEX_CURSOR_INVALID', false));
   await assert.rejects(os.listPendingEmbeddings({ size: 0 }), ingestError('INDEX_REQUEST_REJECTED', false));

@@ -7,7 +7,7 @@
  * alias and is deleted at the end. Amazon OpenSearch Service endpoints work too (requests are
  * signed as the daemon signs them); OpenSearch Serverless does not (no lucene engine, no _reindex).
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test, beforeAll, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { createOpenSearchIndex } from '../../../src/adapters/index/create-opensearch.ts';
@@ -16,14 +16,14 @@ import type { OpenSearchIndex } from '../../../src/adapters/index/opensearch.ts'
 import { ingestError, makeDoc } from './fixtures.ts';
 
 const url = process.env.INGEST_OPENSEARCH_URL || process.env.TEST_OPENSEARCH_URL || undefined;
-const skip = url === undefined ? 'INGEST_OPENSEARCH_URL is not set' : false;
 
 /** 8-dimension unit vectors along one axis, plus a little of another. */
 function vec(axis: number, other = -1, amount = 0): number[] {
   return Array.from({ length: 8 }, (_, i) => (i === axis ? 1 : i === other ? amount : 0));
 }
 
-describe('real OpenSearch', { skip }, () => {
+// Skipped unless INGEST_OPENSEARCH_URL (or TEST_OPENSEARCH_URL) is set.
+describe.skipIf(url === undefined)('real OpenSearch', () => {
   const alias = `spot-ingest-test-${randomUUID().slice(0, 8)}`;
   let os: OpenSearchIndex;
   const tokyo = makeDoc('real/tokyo.txt', { content: '私は東京都に住んでいます。', text_embedding: vec(0) });
@@ -32,7 +32,7 @@ describe('real OpenSearch', { skip }, () => {
   const kyoto = makeDoc('real/kyoto.txt', { content: '京都の旅行の計画です。', text_embedding: vec(3), embedding_pending: true });
   const pending = makeDoc('real/pending.txt', { content: 'まだベクトルがありません', embedding_pending: true });
 
-  before(async () => {
+  beforeAll(async () => {
     os = createOpenSearchIndex({ openSearchUrl: url!, openSearchIndex: alias }, { requestTimeoutMs: 60_000 });
     const report = await setupIndex(os, { wanted: { text: 8, image: null } });
     assert.equal(report.outcome, 'created');
@@ -40,7 +40,7 @@ describe('real OpenSearch', { skip }, () => {
     await os.refresh();
   });
 
-  after(async () => {
+  afterAll(async () => {
     if (!os) return;
     // Best effort: what the tests made, whatever state they left it in (the alias goes with its index).
     const described = await os.describeIndex().catch(() => ({ indices: [] as string[] }));

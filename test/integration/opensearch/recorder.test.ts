@@ -1,5 +1,5 @@
 /** The recorder itself: it must catch malformed traffic and answer with OpenSearch's shapes. */
-import test, { after, before } from 'node:test';
+import { test, beforeAll, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
 import { REINDEX_DIMENSION_SCRIPT } from '../../../src/adapters/index/index-versions.ts';
 import { indexBody } from '../../../src/adapters/index/mapping.ts';
@@ -7,10 +7,10 @@ import { startOpenSearchRecorder, type OpenSearchRecorder } from '../../support/
 import { makeDoc, uniqueIndex } from './fixtures.ts';
 
 let recorder: OpenSearchRecorder;
-before(async () => {
+beforeAll(async () => {
   recorder = await startOpenSearchRecorder();
 });
-after(async () => {
+afterAll(async () => {
   await recorder.close();
 });
 

@@ -1,4 +1,4 @@
-import test, { after, before } from 'node:test';
+import { test, beforeAll, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
 import { OpenSearchIndex } from '../../../src/adapters/index/opensearch.ts';
 import { documentId } from '../../../src/adapters/index/document-id.ts';
@@ -7,10 +7,10 @@ import { startOpenSearchRecorder, type OpenSearchRecorder } from '../../support/
 import { ingestError, makeDoc, uniqueIndex } from './fixtures.ts';
 
 let recorder: OpenSearchRecorder;
-before(async () => {
+beforeAll(async () => {
   recorder = await startOpenSearchRecorder();
 });
-after(async () => {
+afterAll(async () => {
   await recorder.close();
 });
 
@@ -21,7 +21,7 @@ function adapter(index: string, extra: Partial<ConstructorParameters<typeof Open
 test('ensureIndex creates the index with the kuromoji + knn mapping, and is idempotent', async (t) => {
   const index = uniqueIndex();
   const os = adapter(index);
-  t.after(() => os.close());
+  t.onTestFinished(() => os.close());
   const before = recorder.requests.length;
 
   assert.deepEqual(await os.ensureIndex({ textEmbeddingDims: 1024, imageEmbeddingDims: 384 }), { created: true });
@@ -51,7 +51,7 @@ test('ensureIndex creates the index with the kuromoji + knn mapping, and is idem
 test('ensureIndex losing a creation race is not an error', async (t) => {
   const index = uniqueIndex();
   const os = adapter(index);
-  t.after(() => os.close());
+  t.onTestFinished(() => os.close());
   // Another instance creates the index between our HEAD and PUT: make HEAD say 404 once.
   const other = adapter(index);
   await other.ensureIndex({});
@@ -64,7 +64,7 @@ test('ensureIndex losing a creation race is not an error', async (t) => {
 test('describeIndex: missing index, and an index without vectors', async (t) => {
   const index = uniqueIndex();
   const os = adapter(index);
-  t.after(() => os.close());
+  t.onTestFinished(() => os.close());
   assert.deepEqual(await os.describeIndex(), { exists: false, dims: { text: null, image: null }, kind: 'missing', indices: [], mappingVersion: null });
   await os.ensureIndex({ textEmbeddingDims: null, imageEmbeddingDims: null });
   assert.deepEqual(await os.describeIndex(), { exists: true, dims: { text: null, image: null }, kind: 'index', indices: [index], mappingVersion: MAPPING_VERSION });
@@ -75,7 +75,7 @@ test('describeIndex: missing index, and an index without vectors', async (t) => 
 test('upsert, get, search, delete round trip', async (t) => {
   const index = uniqueIndex();
   const os = adapter(index);
-  t.after(() => os.close());
+  t.onTestFinished(() => os.close());
   await os.ensureIndex({ textEmbeddingDims: 4, imageEmbeddingDims: 3 });
 
   const invoice = makeDoc('経理/2024/請求書.pdf', {
@@ -140,19 +140,19 @@ test('upsert, get, search, delete round trip', async (t) => {
 
 test('search on a missing index is a transient INDEX_NOT_FOUND', async (t) => {
   const os = adapter(uniqueIndex());
-  t.after(() => os.close());
+  t.onTestFinished(() => os.close());
   await assert.rejects(os.search('x'), ingestError('INDEX_NOT_FOUND', true));
 });
 
 test('basic auth from URL userinfo; the password never shows', async (t) => {
   const secure = await startOpenSearchRecorder({ auth: { username: 'ingest', password: 's3cr:et/pw' } });
-  t.after(() => secure.close());
+  t.onTestFinished(() => secure.close());
   const url = new URL(secure.url);
   url.username = 'ingest';
   url.password = encodeURIComponent('s3cr:et/pw');
   const index = uniqueIndex();
   const os = new OpenSearchIndex({ url: url.toString(), index, batch: { lingerMs: 1 } });
-  t.after(() => os.close());
+  t.onTestFinished(() => os.close());
   assert.ok(!os.endpoint.includes('s3cr'), os.endpoint);
   assert.match(os.endpoint, /ingest:\*\*\*@/);
   await os.ensureIndex({});
@@ -163,7 +163,7 @@ test('basic auth from URL userinfo; the password never shows', async (t) => {
   wrong.username = 'ingest';
   wrong.password = 'nope-wrong';
   const bad = new OpenSearchIndex({ url: wrong.toString(), index, batch: { lingerMs: 1 } });
-  t.after(() => bad.close());
+  t.onTestFinished(() => bad.close());
   const rejection = await bad.upsert(makeDoc('b.txt')).then(
     () => assert.fail('expected a rejection'),
     (err: unknown) => err,

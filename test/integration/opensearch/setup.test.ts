@@ -3,7 +3,7 @@
  * behind the alias, idempotence, --roll (atomic swap), --reindex (copy, dimension change, catch-up)
  * and the migration of a concrete index from an older install.
  */
-import test, { after, before } from 'node:test';
+import { test, beforeAll, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { indexBody, MAPPING_VERSION } from '../../../src/adapters/index/mapping.ts';
@@ -17,10 +17,10 @@ import { startOpenSearchRecorder, type OpenSearchRecorder } from '../../support/
 import { makeDoc, uniqueIndex } from './fixtures.ts';
 
 let recorder: OpenSearchRecorder;
-before(async () => {
+beforeAll(async () => {
   recorder = await startOpenSearchRecorder();
 });
-after(async () => {
+afterAll(async () => {
   await recorder.close();
 });
 
@@ -126,11 +126,11 @@ test('--roll --reindex: v2 with the documents, one atomic alias swap, searches s
   const alias = uniqueIndex('st');
   await setup(alias, { text: 256 });
   const writer = adapter(alias);
-  t.after(() => writer.close());
+  t.onTestFinished(() => writer.close());
   const docs = [makeDoc('r/請求書.txt', { content: '請求書の控え', text_embedding: Array.from({ length: 256 }, (_, i) => (i === 0 ? 1 : 0)) }), makeDoc('r/memo.txt', { content: '請求書 メモ' })];
   await Promise.all(docs.map((d) => writer.upsert(d)));
   const reader = adapter(alias);
-  t.after(() => reader.close());
+  t.onTestFinished(() => reader.close());
   assert.equal((await reader.search('請求書')).length, 2, 'before');
 
   // Search through the alias at the very moment the swap is sent.
@@ -187,7 +187,7 @@ test('--roll --reindex after a dimension change: old vectors left out, documents
   const alias = uniqueIndex('st');
   await setup(alias, { text: 256, image: 384 });
   const writer = adapter(alias);
-  t.after(() => writer.close());
+  t.onTestFinished(() => writer.close());
   const unit = (n: number) => Array.from({ length: n }, (_, i) => (i === 1 ? 1 : 0));
   const text = makeDoc('d/report.txt', { content: '月次報告', text_embedding: unit(256), text_embedding_truncated: true });
   const photo = makeDoc('d/photo.jpg', { content: '', content_type: 'image/jpeg', text_source: 'none', image_embedding: unit(384) });
@@ -230,7 +230,7 @@ test('writes that reach the old index while it is copied are copied again after 
   const alias = uniqueIndex('st');
   await setup(alias, {});
   const writer = adapter(alias);
-  t.after(() => writer.close());
+  t.onTestFinished(() => writer.close());
   await writer.upsert(makeDoc('c/before.txt'));
   const late = makeDoc('c/late.txt');
   let copies = 0;
@@ -244,7 +244,7 @@ test('writes that reach the old index while it is copied are copied again after 
     return res;
   };
   const os = new OpenSearchIndex({ url: recorder.url, index: alias, fetch: spy });
-  t.after(() => os.close());
+  t.onTestFinished(() => os.close());
   const report = await setupIndex(os, { wanted: { text: null, image: null }, roll: true, reindex: true, pollIntervalMs: 5 });
   assert.equal(copies, 2, 'the copy, and the catch-up after the swap');
   assert.deepEqual(report.copied, { total: 1, caughtUp: 2 });
@@ -262,7 +262,7 @@ test('an older install with a concrete index of the alias name: reported by setu
   const created = await fetch(`${recorder.url}/${alias}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(old) });
   assert.equal(created.status, 200);
   const writer = adapter(alias);
-  t.after(() => writer.close());
+  t.onTestFinished(() => writer.close());
   const docs = [makeDoc('m/1.txt', { content: '旧索引の文書' }), makeDoc('m/2.txt')];
   await Promise.all(docs.map((d) => writer.upsert(d)));
 
@@ -326,7 +326,7 @@ test('a copy task is polled until it completes', async (t) => {
   const alias = uniqueIndex('st');
   await setup(alias, {});
   recorder.setTaskPolls(2);
-  t.after(() => recorder.setTaskPolls(0));
+  t.onTestFinished(() => recorder.setTaskPolls(0));
   const mark = recorder.requests.length;
   const { code } = await setup(alias, {}, { roll: true, reindex: true });
   assert.equal(code, 0);

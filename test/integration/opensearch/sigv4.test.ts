@@ -4,7 +4,7 @@
  * does (re-signing what it received with SignatureV4 and the caller's secret) and answers 403
  * like AWS when it does not match.
  */
-import test, { after, before } from 'node:test';
+import { test, beforeAll, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -85,7 +85,7 @@ async function verify(req: IncomingMessage, body: Buffer): Promise<{ why?: strin
   return { signedHeaders };
 }
 
-before(async () => {
+beforeAll(async () => {
   server = createServer((req, res) => {
     void (async () => {
       const body = await readBody(req);
@@ -123,7 +123,7 @@ before(async () => {
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 
-after(async () => {
+afterAll(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
 
@@ -138,7 +138,7 @@ function index(credentials: () => Promise<AwsCredentialIdentity>, fetchImpl?: ty
 
 test('describeIndex (GET _mapping) and upsert/delete through _bulk succeed, every request verified', async (t) => {
   const os = index(async () => KNOWN.AKIDSTATIC!);
-  t.after(() => os.close());
+  t.onTestFinished(() => os.close());
   const start = seen.length;
   assert.deepEqual(await os.describeIndex(), { exists: true, dims: { text: 1024, image: null }, kind: 'index', indices: ['files'], mappingVersion: 1 });
   const doc = makeDoc('docs/見積書 2026.pdf');
@@ -154,7 +154,7 @@ test('describeIndex (GET _mapping) and upsert/delete through _bulk succeed, ever
 
 test('temporary credentials: the session token is sent, signed and accepted', async (t) => {
   const os = index(async () => KNOWN.ASIATEMP!);
-  t.after(() => os.close());
+  t.onTestFinished(() => os.close());
   const start = seen.length;
   await os.upsert(makeDoc('docs/a.txt'));
   assert.equal(seen.slice(start).every((s) => s.verified && s.signedHeaders.includes('x-amz-security-token')), true);
@@ -162,7 +162,7 @@ test('temporary credentials: the session token is sent, signed and accepted', as
 
 test('a wrong secret is refused with 403 → retryable INDEX_AUTH', async (t) => {
   const os = index(async () => ({ accessKeyId: 'AKIDSTATIC', secretAccessKey: 'not-the-secret' }));
-  t.after(() => os.close());
+  t.onTestFinished(() => os.close());
   await assert.rejects(os.describeIndex(), ingestError('INDEX_AUTH', true, 'answered 403'));
   await assert.rejects(os.upsert(makeDoc('docs/b.txt')), ingestError('INDEX_AUTH', true, 'answered 403'));
 });
@@ -195,7 +195,7 @@ test('tampering after signing is caught: a changed signature, body or path is re
       return [u, init];
     }),
   );
-  t.after(() => Promise.all([flipSignature.close(), changeBody.close(), changePath.close()]));
+  t.onTestFinished(async () => { await Promise.all([flipSignature.close(), changeBody.close(), changePath.close()]); });
   const start = seen.length;
   await assert.rejects(flipSignature.describeIndex(), ingestError('INDEX_AUTH', true));
   await assert.rejects(changeBody.upsert(makeDoc('docs/c.txt')), ingestError('INDEX_AUTH', true));
@@ -214,7 +214,7 @@ test('no credentials: INDEX_AUTH before anything is sent', async (t) => {
   const os = index(async () => {
     throw new Error('Could not load credentials from any providers');
   });
-  t.after(() => os.close());
+  t.onTestFinished(() => os.close());
   const start = seen.length;
   await assert.rejects(os.describeIndex(), ingestError('INDEX_AUTH', true, 'could not get AWS credentials'));
   await assert.rejects(os.upsert(makeDoc('docs/d.txt')), ingestError('INDEX_AUTH', true, 'could not get AWS credentials'));

@@ -2,7 +2,7 @@
  * The download step against the S3 emulator: a private temp file (0600 in a 0700 directory),
  * sha256 while streaming, the size limit before and during the transfer, orphan cleanup.
  */
-import test from 'node:test';
+import { test, beforeAll, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -23,12 +23,13 @@ let dataDir: string;
 let temp: TempFiles;
 const bucket = uniqueName('download');
 
-test.before(async () => {
+beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'spot-ingest-dl-'));
   temp = new TempFiles(dataDir);
+  await temp.prepare(); // every test needs the directory (the first one also checks prepare() itself)
   await createBucket(s3, bucket);
 });
-test.after(async () => {
+afterAll(async () => {
   s3.destroy();
   await rm(dataDir, { recursive: true, force: true });
 });

@@ -4,7 +4,7 @@
  * AsgErrors with stable codes, timeouts and aborts; scale-in protection toggling and the lifecycle
  * completion end to end through the SDK adapter (with the IMDS simulator for the lifecycle state).
  */
-import test from 'node:test';
+import { test, beforeEach, afterEach } from 'vitest';
 import assert from 'node:assert/strict';
 import { AutoScalingClient, SetInstanceProtectionCommand } from '@aws-sdk/client-auto-scaling';
 import { createAutoScalingClient } from '../../../src/adapters/aws/clients.ts';
@@ -24,11 +24,11 @@ const STATIC = { credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, 
 
 let sim: AutoScalingSimulator;
 let client: AutoScalingClient;
-test.beforeEach(async () => {
+beforeEach(async () => {
   sim = await startAutoScalingSimulator();
   client = createAutoScalingClient({ AWS_ENDPOINT_URL_AUTO_SCALING: sim.url }, STATIC);
 });
-test.afterEach(async () => {
+afterEach(async () => {
   client.destroy();
   assert.deepEqual(sim.violations, [], 'every request looked like the SDK’s');
   await sim.close();
@@ -99,9 +99,8 @@ test('errors become AsgErrors with stable codes: rejected (not retried), access 
 test('a slow API is cut off by the call timeout (ASG_TIMEOUT); the caller’s abort rejects with its reason', async () => {
   const asg = new SdkAutoScaling({ client, timeoutMs: 150 });
   sim.delay(2_000);
-  const started = Date.now();
+  // the API answers only after 2 s: ASG_TIMEOUT can only come from the 150 ms call timeout
   await assert.rejects(asg.setInstanceProtection({ ...TARGET, protectedFromScaleIn: true }), (err: unknown) => isAsgError(err) && err.code === 'ASG_TIMEOUT' && err.retryable);
-  assert.ok(Date.now() - started < 1_500, `gave up after ${Date.now() - started} ms`);
   const controller = new AbortController();
   const reason = new Error('daemon stopping');
   setTimeout(() => controller.abort(reason), 50);

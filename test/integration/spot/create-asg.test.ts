@@ -3,7 +3,7 @@
  * from which configuration (and the one warning when they cannot), and afterDrain(): complete the
  * lifecycle action when terminating, otherwise take scale-in protection off.
  */
-import test from 'node:test';
+import { test, beforeEach, afterEach } from 'vitest';
 import assert from 'node:assert/strict';
 import { createAsgFeatures, type AsgSetup } from '../../../src/spot/asg/create-asg.ts';
 import type { AutoScalingPort } from '../../../src/spot/asg/port.ts';
@@ -14,10 +14,10 @@ import { memoryLogger } from '../../support/silent-logger.ts';
 import { waitFor } from '../../support/wait-for.ts';
 
 let imds: ImdsSimulator;
-test.beforeEach(async () => {
+beforeEach(async () => {
   imds = await startImdsSimulator();
 });
-test.afterEach(async () => {
+afterEach(async () => {
   await imds.close();
 });
 

@@ -3,7 +3,7 @@
  * aws:autoscaling:groupName instance tag (404 while tags in metadata are off), INGEST_ASG_NAME
  * winning over the tag, answers kept and failures asked again, and asgTarget()'s error codes.
  */
-import test from 'node:test';
+import { test, beforeEach, afterEach } from 'vitest';
 import assert from 'node:assert/strict';
 import { ImdsClient } from '../../../src/spot/imds-client.ts';
 import { ASG_NAME_TAG_PATH, INSTANCE_ID_PATH, InstanceIdentity, isInstanceId } from '../../../src/spot/instance-identity.ts';
@@ -11,10 +11,10 @@ import { isAsgError } from '../../../src/spot/asg/port.ts';
 import { startImdsSimulator, type ImdsSimulator } from '../../support/imds-simulator.ts';
 
 let imds: ImdsSimulator;
-test.beforeEach(async () => {
+beforeEach(async () => {
   imds = await startImdsSimulator();
 });
-test.afterEach(async () => {
+afterEach(async () => {
   await imds.close();
 });
 

@@ -2,7 +2,7 @@
  * The fleet's Bedrock spend in the state table (DynamoDB Local): atomic adds from many writers,
  * one item per UTC day, and two instances' budgets capping each other through it.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test, beforeAll, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { DeleteTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
@@ -12,17 +12,18 @@ import { DailyBudget } from '../../../src/adapters/embedder/daily-budget.ts';
 
 const endpoint = process.env.TEST_DYNAMODB_ENDPOINT;
 
-describe('DynamoDbSpendLedger against DynamoDB Local', { skip: endpoint ? false : 'TEST_DYNAMODB_ENDPOINT not set' }, () => {
+// Skipped when TEST_DYNAMODB_ENDPOINT is not set (the global setup sets it).
+describe.skipIf(!endpoint)('DynamoDbSpendLedger against DynamoDB Local', () => {
   const table = `spend-${randomUUID()}`;
   let client: DynamoDBClient;
   let ledger: DynamoDbSpendLedger;
 
-  before(async () => {
+  beforeAll(async () => {
     client = new DynamoDBClient({ endpoint });
     await createStateTable(client, table);
     ledger = new DynamoDbSpendLedger(client, table);
   });
-  after(async () => {
+  afterAll(async () => {
     try {
       await client.send(new DeleteTableCommand({ TableName: table }));
     } finally {

@@ -1,4 +1,4 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test, beforeAll, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import {
@@ -14,20 +14,21 @@ import { claimRequest as req, stateContract, T1, T2 } from '../../support/state-
 
 const endpoint = process.env.TEST_DYNAMODB_ENDPOINT;
 
-describe('DynamoDbState against DynamoDB Local', { skip: endpoint ? false : 'TEST_DYNAMODB_ENDPOINT not set' }, () => {
+// Skipped when TEST_DYNAMODB_ENDPOINT is not set (the global setup sets it).
+describe.skipIf(!endpoint)('DynamoDbState against DynamoDB Local', () => {
   const table = `state-${randomUUID()}`;
   let client: DynamoDBClient;
   let state: DynamoDbState;
   const key = () => `bucket/${randomUUID()}.pdf`;
 
-  before(async () => {
+  beforeAll(async () => {
     client = new DynamoDBClient({ endpoint });
     const first = await createStateTable(client, table);
     assert.equal(first.created, true);
     state = new DynamoDbState({ client, table });
   });
 
-  after(async () => {
+  afterAll(async () => {
     await state?.close();
     try {
       await client.send(new DeleteTableCommand({ TableName: table }));

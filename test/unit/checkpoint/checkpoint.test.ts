@@ -1,5 +1,5 @@
 /** Checkpoints of finished pages: the storage format, version safety, and the job's save / flush / clear rules. */
-import test from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -1,9 +1,13 @@
-import test from 'node:test';
+import { afterEach, test, vi } from 'vitest';
 import assert from 'node:assert/strict';
 import { Heartbeat } from '../../../src/consumer/heartbeat.ts';
 
-test('beats on the interval, never overlapping, and stops cleanly', async (t) => {
-  t.mock.timers.enable({ apis: ['setTimeout'] });
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+test('beats on the interval, never overlapping, and stops cleanly', async () => {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
   let beats = 0;
   let release: (() => void) | undefined;
   const hb = new Heartbeat({
@@ -14,17 +18,17 @@ test('beats on the interval, never overlapping, and stops cleanly', async (t) =>
     },
     onError: () => assert.fail('no error expected'),
   }).start();
-  t.mock.timers.tick(999);
+  vi.advanceTimersByTime(999);
   assert.equal(beats, 0);
-  t.mock.timers.tick(1);
+  vi.advanceTimersByTime(1);
   assert.equal(beats, 1);
-  t.mock.timers.tick(5000); // the first beat is still running: no second one
+  vi.advanceTimersByTime(5000); // the first beat is still running: no second one
   assert.equal(beats, 1);
   release!();
   await Promise.resolve();
   await Promise.resolve();
   await Promise.resolve();
-  t.mock.timers.tick(1000);
+  vi.advanceTimersByTime(1000);
   assert.equal(beats, 2);
   const stopping = hb.stop();
   let stopped = false;
@@ -33,12 +37,12 @@ test('beats on the interval, never overlapping, and stops cleanly', async (t) =>
   assert.equal(stopped, false, 'stop() waits for the beat in progress');
   release!();
   await stopping;
-  t.mock.timers.tick(10_000);
+  vi.advanceTimersByTime(10_000);
   assert.equal(beats, 2, 'no beat after stop');
 });
 
-test('a failing beat reports the error and keeps beating', async (t) => {
-  t.mock.timers.enable({ apis: ['setTimeout'] });
+test('a failing beat reports the error and keeps beating', async () => {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
   const errors: unknown[] = [];
   let beats = 0;
   const hb = new Heartbeat({
@@ -53,7 +57,7 @@ test('a failing beat reports the error and keeps beating', async (t) => {
     },
   }).start();
   for (let i = 0; i < 3; i++) {
-    t.mock.timers.tick(100);
+    vi.advanceTimersByTime(100);
     for (let j = 0; j < 5; j++) await Promise.resolve();
   }
   await hb.stop();

@@ -1,5 +1,5 @@
 /** A job's deadline: base, plus a per-page allowance, but never `base` without a finished page. */
-import test from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { JobDeadline } from '../../../src/consumer/job-deadline.ts';
 import { waitFor } from '../../support/wait-for.ts';

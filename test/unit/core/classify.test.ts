@@ -1,4 +1,4 @@
-import test from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { classifyError } from '../../../src/pipeline/classify.ts';
 import { permanent } from '../../../src/errors.ts';

@@ -1,4 +1,4 @@
-import test from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import { ConfigError, loadConfig, requireForQueueMode } from '../../../src/config.ts';

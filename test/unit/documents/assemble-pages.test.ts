@@ -2,7 +2,7 @@
  * assemblePages: the pool's per-page results as one Extraction (text, textSource, mean OCR
  * confidence weighted by characters, warnings for low-confidence and blank pages).
  */
-import test from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { assemblePages, PAGE_SEPARATOR } from '../../../src/pipeline/assemble-pages.ts';
 import type { DocumentResult, PageResult, PageSource } from '../../../src/pool/document-task.ts';

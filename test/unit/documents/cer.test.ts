@@ -1,7 +1,7 @@
 /**
  * The CER helper the OCR tests measure with (test/support/cer.ts).
  */
-import test from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { characterErrorRate, levenshtein, normaliseForCer } from '../../support/cer.ts';
 

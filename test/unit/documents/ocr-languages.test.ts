@@ -2,7 +2,7 @@
  * OCR language data from the installed @tesseract.js-data packages: parsing INGEST_OCR_LANGS,
  * finding the files, linking them into one directory, and the error for a missing language.
  */
-import test from 'node:test';
+import { test, beforeEach, afterEach } from 'vitest';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { lstat, mkdtemp, readdir, readlink, rm, stat } from 'node:fs/promises';
@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import { findLanguageFiles, OCR_MODEL, OcrLanguageError, parseLangs, prepareLanguageDir } from '../../../src/pool/ocr-languages.ts';
 
 let dir: string;
-test.beforeEach(async () => {
+beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'spot-ingest-langs-'));
 });
-test.afterEach(async () => {
+afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 

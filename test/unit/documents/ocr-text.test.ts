@@ -2,7 +2,7 @@
  * tidyOcrText: spaces tesseract puts between Japanese characters go, spaces next to Latin
  * letters, digits and ASCII punctuation stay; lines are right-trimmed and runs of blank lines cut.
  */
-import test from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { tidyOcrText } from '../../../src/pool/ocr-text.ts';
 

@@ -3,7 +3,7 @@
  * the PNG tesseract gets (it guesses 70 dpi without one), EXIF orientation, the blank-page check,
  * down-scaling of scans above the target resolution.
  */
-import test from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { MAX_OCR_PIXELS, prepareForOcr, thumbnail, TRUSTED_DENSITY } from '../../../src/pool/preprocess.ts';

@@ -1,4 +1,4 @@
-import { describe, test } from 'node:test';
+import { describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { imageRequestBody, parseEmbeddingResponse, textRequestBody, validateVector } from '../../../src/adapters/embedder/bedrock-bodies.ts';
 import { resolveModel } from '../../../src/adapters/embedder/models.ts';

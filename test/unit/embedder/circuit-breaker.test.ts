@@ -3,7 +3,7 @@
  * a single half-open trial, its success or failure, non-failure errors, stale outcomes of calls
  * started before a state change, the default failure test, and onStateChange.
  */
-import test from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { permanent, transient } from '../../../src/errors.ts';
 import { CircuitBreaker, isServiceFailure, type CircuitBreakerOptions, type CircuitState } from '../../../src/adapters/embedder/circuit-breaker.ts';

@@ -4,7 +4,7 @@
  * retryable failures are thrown (message retry) and open the circuit, which then fails fast; the
  * budget pauses embedding and marks the document pending; accounting reaches /metrics.
  */
-import test from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { DailyBudget } from '../../../src/adapters/embedder/daily-budget.ts';

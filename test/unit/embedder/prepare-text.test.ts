@@ -1,4 +1,4 @@
-import { describe, test } from 'node:test';
+import { describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { resolveModel } from '../../../src/adapters/embedder/models.ts';
 import { cutNear, estimateTokens, normalise, prepareText } from '../../../src/adapters/embedder/prepare-text.ts';
@@ -94,7 +94,7 @@ describe('prepareText', () => {
       assert.equal(prepared.truncated, true);
       assert.ok(prepared.text.length <= 50_000);
       assert.ok(tokens > 0);
-      t.diagnostic(`prepareText + estimateTokens on ${text.length} chars: ${ms.toFixed(1)} ms`);
+      console.log(`prepareText + estimateTokens on ${text.length} chars: ${ms.toFixed(1)} ms`);
     }
   });
 });

@@ -2,7 +2,7 @@
  * One dependency's circuit: which failures open it, failing fast while open, the probe loop that
  * closes it, and confirmDown's one probe before a dead letter.
  */
-import test from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { Circuit, type Probe } from '../../../src/gate/circuit.ts';
 import { isIngestError, permanent, transient } from '../../../src/errors.ts';

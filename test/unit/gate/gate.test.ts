@@ -2,7 +2,7 @@
  * The gate over every circuit: hold while any is open, /readyz reasons, the metrics, the log lines,
  * and the ports put behind a circuit.
  */
-import test from 'node:test';
+import { describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { DependencyGate } from '../../../src/gate/gate.ts';

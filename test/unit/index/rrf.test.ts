@@ -1,4 +1,4 @@
-import test from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { fuseRanks, reciprocalRankFusion, RRF_K } from '../../../src/adapters/index/rrf.ts';
 

@@ -1,4 +1,4 @@
-import test, { describe } from 'node:test';
+import { describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { parseMessageBody } from '../../../src/messages/parse.ts';
 import type { FileEvent } from '../../../src/messages/file-event.ts';

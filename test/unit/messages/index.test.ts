@@ -1,4 +1,4 @@
-import test from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import * as messages from '../../../src/messages/index.ts';
 import { parseMessageBody } from '../../../src/messages/parse.ts';

@@ -6,7 +6,7 @@
  * records refused. The publisher: a line at once then every interval, failures logged with backoff,
  * stop() leaving no timer.
  */
-import test from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { backlogRecord, buildEmf, EMF_NAMESPACE, EmfError, EmfPublisher, emfLine, type EmfDocument, type EmfRecord } from '../../../src/observability/emf.ts';
 import { memoryLogger } from '../../support/silent-logger.ts';

@@ -1,4 +1,4 @@
-import test from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { decodeText } from '../../../src/pipeline/decode-text.ts';
 import { concat, encode } from './support.ts';

@@ -1,14 +1,14 @@
-import { after, before, test } from 'node:test';
+import { test, beforeAll, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import { detectType, SNIFF_BYTES, type DetectedType } from '../../../src/pipeline/detect-type.ts';
 import { bmp, cfb, concat, encode, jpeg, noise, ooxml, pdf, png, tempDir, zip } from './support.ts';
 
 let tmp: Awaited<ReturnType<typeof tempDir>>;
-before(async () => {
+beforeAll(async () => {
   tmp = await tempDir();
 });
-after(async () => {
+afterAll(async () => {
   await tmp.cleanup();
 });
 

@@ -1,4 +1,4 @@
-import test from 'node:test';
+import { test, afterAll } from 'vitest';
 import { noDocuments } from '../../support/documents.ts';
 import assert from 'node:assert/strict';
 import { strToU8, zipSync } from 'fflate';
@@ -114,7 +114,7 @@ const ingestError = (code: string) => (err: unknown) => {
 };
 
 const files = await tempDir();
-test.after(() => files.cleanup());
+afterAll(() => files.cleanup());
 
 test('DOCX: body paragraphs, runs, tabs, breaks, entities, headers, footers, footnotes; pages from app.xml', async () => {
   const path = await files.write('会議資料.docx', pkg(docxParts()));

@@ -1,13 +1,13 @@
-import { after, before, test } from 'node:test';
+import { test, beforeAll, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
 import { DEFAULT_MAX_TEXT_BYTES, extractPlainText, normalise } from '../../../src/pipeline/extract-text.ts';
 import { concat, encode, tempDir } from './support.ts';
 
 let tmp: Awaited<ReturnType<typeof tempDir>>;
-before(async () => {
+beforeAll(async () => {
   tmp = await tempDir();
 });
-after(async () => {
+afterAll(async () => {
   await tmp.cleanup();
 });
 

@@ -3,7 +3,7 @@
  * (never per message), protection goes off only after `idleMs` without work, calls never overlap
  * and coalesce, failures back off, release() ends it, close() leaves no timer.
  */
-import test, { type TestContext } from 'node:test';
+import { test, vi, type TestContext } from 'vitest';
 import assert from 'node:assert/strict';
 import { AsgError, type AsgTarget, type AutoScalingPort } from '../../../src/spot/asg/port.ts';
 import { ScaleInProtection } from '../../../src/spot/asg/scale-in-protection.ts';
@@ -47,13 +47,19 @@ async function flush(): Promise<void> {
 }
 
 function setup(t: TestContext, options: { minBackoffMs?: number; maxBackoffMs?: number } = {}) {
-  t.mock.timers.enable({ apis: ['setTimeout'] });
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
   const fake = fakePort();
   const { logger, lines } = memoryLogger();
   const protection = new ScaleInProtection({ asg: fake.port, target: async () => TARGET, logger, idleMs: IDLE, ...options });
-  t.after(() => protection.close());
+  t.onTestFinished(async () => {
+    try {
+      await protection.close(); // clears its timers while they are still the fake ones
+    } finally {
+      vi.useRealTimers();
+    }
+  });
   return { fake, lines, protection, tick: async (ms: number) => {
-    t.mock.timers.tick(ms);
+    vi.advanceTimersByTime(ms);
     await flush();
   } };
 }

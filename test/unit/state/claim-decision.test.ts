@@ -1,4 +1,4 @@
-import { describe, test } from 'node:test';
+import { describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { compareEventOrder, decideClaim, isSameVersion } from '../../../src/adapters/state/claim-decision.ts';
 import { compareSequencers } from '../../../src/adapters/state/sequencer.ts';

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, test } from 'node:test';
+import { describe, test, beforeEach, afterEach } from 'vitest';
 import assert from 'node:assert/strict';
 import { waitFor } from '../../support/wait-for.ts';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';

@@ -1,5 +1,5 @@
 /** DirectoryStorage: a directory standing for the bucket (replay / process), never escaped. */
-import { afterEach, beforeEach, describe, test } from 'node:test';
+import { describe, test, beforeEach, afterEach } from 'vitest';
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
