@@ -237,9 +237,11 @@ test('iam policy: grants what the daemon calls, on the placeholders it documents
     const got = grants(resourcePart);
     for (const a of actions) assert.ok(got.has(a), `${a} on ${resourcePart}`);
   };
-  expect('${QueueArn}', ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl']);
-  expect('${DlqArn}', ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl']);
-  assert.ok(!grants('${DlqArn}').has('sqs:ReceiveMessage'), 'the daemon never reads the DLQ');
+  // SendMessage on the queue: a message on its last receive before redrive is sent again (rollover)
+  expect('${QueueArn}', ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl']);
+  // the DLQ sweep reads it: letters SQS redrive moved without a reason go back to the queue
+  expect('${DlqArn}', ['sqs:SendMessage', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl']);
+  assert.ok(!grants('${DlqArn}').has('sqs:PurgeQueue'), 'the daemon never empties the DLQ');
   expect('arn:aws:s3:::${SourceBucket}/*', ['s3:GetObject', 's3:GetObjectVersion']);
   expect('arn:aws:s3:::${ThumbnailBucket}/thumbnails/*', ['s3:PutObject']);
   assert.ok(!grants('${SourceBucket}').has('s3:PutObject'), 'source bucket is read-only');
