@@ -31,3 +31,18 @@ for (const [err, code] of [
     assert.equal(e.retryable, true);
   });
 }
+
+test('the rest of the map: a thrown string, server faults, $retryable, 401, a full disk, and an error a gated port tagged', () => {
+  const string = classifyError('boom');
+  assert.deepEqual([string.code, string.retryable, string.message], ['INTERNAL', true, 'Error: boom']);
+  assert.equal(classifyError(Object.assign(new Error('x'), { $fault: 'server' })).code, 'DEPENDENCY_UNAVAILABLE');
+  const nameless = classifyError({ message: 'bad gateway', $metadata: { httpStatusCode: 502 } });
+  assert.deepEqual([nameless.code, nameless.message], ['DEPENDENCY_UNAVAILABLE', 'HTTP 502: bad gateway']);
+  assert.equal(classifyError(sdk('Unauthorized', 401)).code, 'ACCESS_DENIED');
+  assert.equal(classifyError(sdk('Odd', undefined, { $retryable: {} })).code, 'DEPENDENCY_RETRYABLE');
+  assert.equal(classifyError(Object.assign(new Error('no space'), { code: 'ENOSPC' })).code, 'DISK_FULL');
+  assert.equal(classifyError(Object.assign(new Error('reset'), { code: 'ECONNRESET', dependency: 's3' })).dependency, 's3');
+  assert.equal(classifyError(Object.assign(new Error('reset'), { code: 'ECONNRESET', dependency: 'nonsense' })).dependency, undefined);
+  const tagged = classifyError(Object.assign(new Error('x'), { name: 'ServiceUnavailable', dependency: 'dynamodb' }));
+  assert.equal(tagged.from('s3'), tagged, 'an attributed error keeps its dependency');
+});
