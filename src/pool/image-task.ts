@@ -32,15 +32,16 @@ export async function processImage(task: DocumentTask, ocr: OcrEngine, progress:
     try {
       meta = await open().metadata();
       // Decoding (not just the header) finds truncation: a full decode of the first page, streamed
-      // into statistics rather than a raw buffer (a 16000×16000 RGBA page would be 1 GiB at once)
-      await open().stats();
+      // through a shrink to a few pixels — neither a raw buffer nor stats(), which both hold the whole
+      // page (a 16000×16000 RGBA page is 1 GiB); this peaks at ~150 MB
+      await decodeAll(open());
     } catch (err) {
       const failure = imageFailure(err, task.mime);
       if (failure.kind !== 'truncated') throw failure.error;
       readOptions = { failOn: 'none' };
       try {
         meta = await open().metadata();
-        await open().stats();
+        await decodeAll(open());
       } catch {
         throw failure.error;
       }
@@ -86,6 +87,11 @@ export async function processImage(task: DocumentTask, ocr: OcrEngine, progress:
     pageCount, pages, warnings, thumbnail: thumb ? new Uint8Array(thumb) : null,
     width, height, takenAt: exifDate(meta.exif), steps: timer.steps,
   };
+}
+
+/** Decode every pixel of the first page, sequentially, keeping almost nothing. */
+function decodeAll(image: Sharp): Promise<Buffer> {
+  return image.resize(64, 64, { fit: 'inside' }).raw().toBuffer();
 }
 
 type ImageFailure = { kind: 'truncated'; reason: string; error: Error } | { kind: 'fatal'; error: Error };
