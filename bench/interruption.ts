@@ -37,6 +37,7 @@ import { startImdsSimulator, type ImdsSimulator } from '../test/support/imds-sim
 import type { RecordedRequest } from '../test/support/opensearch-recorder.ts';
 import { waitFor } from '../test/support/wait-for.ts';
 import { seededRandom } from './lib/stats.ts';
+import { indexWrites } from './lib/index-writes.ts';
 import { runMain } from './lib/run-main.ts';
 
 // ---------------------------------------------------------------- settings
@@ -158,23 +159,7 @@ const countBy = (xs: string[]) => xs.reduce<Record<string, number>>((m, x) => ((
 /** Index operations (index / create / update) per document id in these bulk requests. */
 function indexOps(requests: RecordedRequest[]): Map<string, number> {
   const ops = new Map<string, number>();
-  for (const r of requests) {
-    if (!/(^|\/)_bulk$/.test(r.path) || r.status !== 200) continue;
-    const lines = r.body.split('\n').filter((l) => l.trim() !== '');
-    for (let i = 0; i < lines.length; i++) {
-      let action: Record<string, { _id?: string }>;
-      try {
-        action = JSON.parse(lines[i]!) as Record<string, { _id?: string }>;
-      } catch {
-        continue;
-      }
-      const op = Object.keys(action)[0];
-      if (op === 'delete') continue;
-      i++; // the document line
-      const id = action[op ?? '']?._id;
-      if (op !== undefined && typeof id === 'string') ops.set(id, (ops.get(id) ?? 0) + 1);
-    }
-  }
+  for (const write of indexWrites(requests, [])) ops.set(write.id, (ops.get(write.id) ?? 0) + 1);
   return ops;
 }
 
