@@ -6,8 +6,8 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { IngestError } from '../errors.ts';
 import { MicroBatcher } from '../lib/micro-batcher.ts';
-import { EARLIER_CODES, EARLIER_RECEIVES, totalReceives, type QueueMessage } from './queue-message.ts';
-import { randomUUID } from 'node:crypto';
+import { deadLetterRequest, resendRequest } from './outgoing-messages.ts';
+import { totalReceives, type QueueMessage } from './queue-message.ts';
 
 export interface AcknowledgerOptions {
   sqs: SQSClient;
@@ -78,21 +78,7 @@ export class Acknowledger {
    */
   async deadLetter(message: QueueMessage, error: IngestError, earlierCodes: readonly string[] = []): Promise<boolean> {
     if (this.dlqUrl === undefined) return false;
-    await this.#sqs.send(
-      new SendMessageCommand({
-        QueueUrl: this.dlqUrl,
-        MessageBody: message.body === '' ? '(empty message body)' : message.body,
-        MessageAttributes: {
-          ErrorCode: text(error.code),
-          ErrorMessage: text(error.message.slice(0, 1024) || error.code),
-          FailedAt: text(new Date().toISOString()),
-          ReceiveCount: { DataType: 'Number', StringValue: String(totalReceives(message)) },
-          OriginalMessageId: text(message.messageId),
-          ...(earlierCodes.length > 0 ? { EarlierErrorCodes: text(earlierCodes.join(',')) } : {}),
-        },
-        ...fifoFields(this.dlqUrl, message),
-      }),
-    );
+    await this.#sqs.send(new SendMessageCommand(deadLetterRequest(this.dlqUrl, message, error, totalReceives(message), earlierCodes)));
     await this.delete(message.receiptHandle);
     return true;
   }
@@ -104,20 +90,7 @@ export class Acknowledger {
    * Sent first, deleted second: a failure in between leaves a duplicate, never a loss.
    */
   async resend(message: QueueMessage, options: { delaySeconds: number; receives: number; codes: readonly string[] }): Promise<void> {
-    const own = Object.entries(message.attributes ?? {}).slice(0, 8);
-    await this.#sqs.send(
-      new SendMessageCommand({
-        QueueUrl: this.#queueUrl,
-        MessageBody: message.body === '' ? '(empty message body)' : message.body,
-        MessageAttributes: {
-          ...Object.fromEntries(own),
-          [EARLIER_RECEIVES]: { DataType: 'Number', StringValue: String(options.receives) },
-          ...(options.codes.length > 0 ? { [EARLIER_CODES]: text(options.codes.slice(-20).join(',')) } : {}),
-        },
-        ...(this.#queueUrl.endsWith('.fifo') ? {} : { DelaySeconds: Math.max(0, Math.min(900, Math.round(options.delaySeconds))) }),
-        ...fifoFields(this.#queueUrl, message),
-      }),
-    );
+    await this.#sqs.send(new SendMessageCommand(resendRequest(this.#queueUrl, message, options)));
     await this.delete(message.receiptHandle);
   }
 
@@ -126,10 +99,3 @@ export class Acknowledger {
   }
 }
 
-const text = (value: string) => ({ DataType: 'String', StringValue: value });
-
-/** A FIFO queue needs a group (the original's) and a deduplication id (a fresh one: this is a new send). */
-function fifoFields(queueUrl: string, message: QueueMessage) {
-  if (!queueUrl.endsWith('.fifo')) return {};
-  return { MessageGroupId: message.groupId ?? 'spot-ingest', MessageDeduplicationId: randomUUID() };
-}

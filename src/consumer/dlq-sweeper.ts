@@ -12,15 +12,15 @@
  *
  * Sent first, deleted second: a failure in between leaves a duplicate, never a loss.
  */
-import { randomUUID } from 'node:crypto';
 import {
   ChangeMessageVisibilityBatchCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand,
-  type Message, type MessageAttributeValue, type SQSClient,
+  type Message, type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../observability/logger.ts';
 import { classifyError } from '../pipeline/classify.ts';
-import { EARLIER_CODES, EARLIER_RECEIVES } from './queue-message.ts';
+import { deadLetterRequest, resendRequest } from './outgoing-messages.ts';
+import { toQueueMessage } from './queue-message.ts';
 
 export interface DlqSweeperOptions {
   sqs: SQSClient;
@@ -44,8 +44,6 @@ export interface SweepResult {
   /** Written by the daemon: left alone. */
   kept: number;
 }
-
-const text = (value: string): MessageAttributeValue => ({ DataType: 'String', StringValue: value });
 
 export class DlqSweeper {
   readonly #o: DlqSweeperOptions;
@@ -88,7 +86,7 @@ export class DlqSweeper {
     while (seen.size < limit && !signal?.aborted) {
       const out = await sqs.send(new ReceiveMessageCommand({
         QueueUrl: dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 60,
-        MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+        MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['ApproximateReceiveCount', 'MessageGroupId'],
       }), { abortSignal: signal });
       const received = (out.Messages ?? []).filter((m) => m.MessageId !== undefined && m.ReceiptHandle !== undefined);
       // the daemon's own dead letters, and any seen already in this sweep, are made visible again at once
@@ -124,44 +122,22 @@ export class DlqSweeper {
   }
 
   /** Sent back to the queue, or dead-lettered again with its reason (the new letter's id). */
-  async #handle(message: Message): Promise<{ to: 'queue' | 'dlq'; messageId?: string | undefined }> {
+  async #handle(raw: Message): Promise<{ to: 'queue' | 'dlq'; messageId?: string | undefined }> {
     const { sqs, queueUrl, dlqUrl, maxReceiveCount, giveUpAfter, logger } = this.#o;
-    const attributes = { ...(message.MessageAttributes ?? {}) };
-    const earlier = Number(attributes[EARLIER_RECEIVES]?.StringValue ?? '0');
-    const codes = attributes[EARLIER_CODES]?.StringValue;
-    delete attributes[EARLIER_RECEIVES];
-    delete attributes[EARLIER_CODES];
-    const receives = (Number.isInteger(earlier) && earlier > 0 ? earlier : 0) + maxReceiveCount;
-    const body = message.Body ?? '';
-    const fifo = (url: string) => (url.endsWith('.fifo') ? { MessageGroupId: 'spot-ingest', MessageDeduplicationId: randomUUID() } : {});
+    const message = toQueueMessage(raw)!;
+    // SQS moved it after maxReceiveCount receives of this copy
+    const receives = (message.earlierReceives ?? 0) + maxReceiveCount;
+    const codes = message.earlierCodes ?? [];
     const back = receives < giveUpAfter;
-    let sent: { MessageId?: string | undefined };
-    if (back) {
-      sent = await sqs.send(new SendMessageCommand({
-        QueueUrl: queueUrl, MessageBody: body,
-        MessageAttributes: {
-          ...Object.fromEntries(Object.entries(attributes).slice(0, 8)),
-          [EARLIER_RECEIVES]: { DataType: 'Number', StringValue: String(receives) },
-          ...(codes ? { [EARLIER_CODES]: text(codes) } : {}),
-        },
-        ...fifo(queueUrl),
-      }));
-    } else {
-      sent = await sqs.send(new SendMessageCommand({
-        QueueUrl: dlqUrl, MessageBody: body,
-        MessageAttributes: {
-          ErrorCode: text('RECEIVES_EXHAUSTED'),
-          ErrorMessage: text(`SQS redrive moved this message after ${receives} receives in all, none of which ended in an outcome (processes killed while holding it, answers lost); not sent back again`),
-          FailedAt: text(new Date().toISOString()),
-          ReceiveCount: { DataType: 'Number', StringValue: String(receives) },
-          OriginalMessageId: text(message.MessageId!),
-          ...(codes ? { EarlierErrorCodes: text(codes) } : {}),
-        },
-        ...fifo(dlqUrl),
-      }));
-    }
-    await sqs.send(new DeleteMessageCommand({ QueueUrl: dlqUrl, ReceiptHandle: message.ReceiptHandle! }));
-    logger.info({ dlqMessageId: message.MessageId, receives, to: back ? 'queue' : 'dlq' }, back
+    const request = back
+      ? resendRequest(queueUrl, message, { delaySeconds: 0, receives, codes })
+      : deadLetterRequest(dlqUrl, message, {
+        code: 'RECEIVES_EXHAUSTED',
+        message: `SQS redrive moved this message after ${receives} receives in all, none of which ended in an outcome (processes killed while holding it, answers lost); not sent back again`,
+      }, receives, codes);
+    const sent = await sqs.send(new SendMessageCommand(request));
+    await sqs.send(new DeleteMessageCommand({ QueueUrl: dlqUrl, ReceiptHandle: message.receiptHandle }));
+    logger.info({ dlqMessageId: message.messageId, receives, to: back ? 'queue' : 'dlq' }, back
       ? 'a dead letter SQS moved without a reason was sent back to the queue'
       : 'a dead letter SQS moved without a reason has used up its receives: dead-lettered as RECEIVES_EXHAUSTED');
     return { to: back ? 'queue' : 'dlq', messageId: sent.MessageId };
