@@ -4,7 +4,12 @@
  * Only src/pipeline/classify.ts turns foreign errors (SDK, fs, fetch) into these.
  */
 /** The services the daemon depends on; each has its own circuit (src/gate/). */
-export type Dependency = 'opensearch' | 'dynamodb' | 's3' | 'bedrock' | 'sqs';
+export const DEPENDENCIES = ['opensearch', 'dynamodb', 's3', 'bedrock', 'sqs'] as const;
+export type Dependency = (typeof DEPENDENCIES)[number];
+
+export function isDependency(value: unknown): value is Dependency {
+  return (DEPENDENCIES as readonly unknown[]).includes(value);
+}
 
 export interface IngestErrorOptions {
   retryable: boolean;

@@ -3,7 +3,7 @@
  * Adapters and steps throw IngestErrors for conditions they understand and let everything else
  * (AWS SDK errors, socket errors, aborts) propagate here.
  */
-import { IngestError, isIngestError, transient, type Dependency } from '../errors.ts';
+import { IngestError, isDependency, isIngestError, transient } from '../errors.ts';
 
 const THROTTLING = new Set([
   'ThrottlingException', 'Throttling', 'ThrottledException', 'TooManyRequestsException', 'RequestLimitExceeded',
@@ -28,14 +28,12 @@ interface SdkLike {
   cause?: unknown;
 }
 
-const DEPENDENCIES: ReadonlySet<string> = new Set<Dependency>(['opensearch', 'dynamodb', 's3', 'bedrock', 'sqs']);
-
 export function classifyError(err: unknown): IngestError {
   if (isIngestError(err)) return err;
   const error = classifyForeign(err);
   // a stream error tagged by a gated port (src/gate/guard.ts) keeps its dependency
   const dependency = typeof err === 'object' && err !== null ? (err as { dependency?: unknown }).dependency : undefined;
-  return typeof dependency === 'string' && DEPENDENCIES.has(dependency) ? error.from(dependency as Dependency) : error;
+  return isDependency(dependency) ? error.from(dependency) : error;
 }
 
 function classifyForeign(err: unknown): IngestError {
