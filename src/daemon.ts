@@ -229,7 +229,7 @@ export async function runDaemon(config: Config, logger: Logger): Promise<number>
     return 0;
   } finally {
     await sweeper?.stop();
-    gate.stop();
+    await gate.stop();
     await emf?.stop();
     await asg?.close();
     await watcher?.stop();

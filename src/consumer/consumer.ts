@@ -1,4 +1,5 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { IngestError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { MessageOutcome, Metrics } from '../observability/metrics.ts';
@@ -255,8 +256,6 @@ export class Consumer {
     }).start();
 
     const timeout = this.#o.jobTimeout;
-    let expired: (() => void) | undefined;
-    const deadlinePassed = new Promise<void>((resolve) => (expired = resolve));
     const deadline = timeout
       ? new JobDeadline({
         ...timeout,
@@ -265,7 +264,6 @@ export class Consumer {
           metrics.jobTimeouts.inc();
           log.warn({ code: error.code, deadline: new Date(deadline?.at ?? Date.now()).toISOString() }, 'job past its deadline: aborting it (its worker thread is replaced)');
           controller.abort(error);
-          expired?.();
         },
       })
       : undefined;
@@ -280,7 +278,7 @@ export class Consumer {
         },
         pageDone: () => deadline?.pageDone(),
       });
-      result = await Promise.race([job, deadlinePassed.then(() => this.#abandon(job, controller.signal, log))]);
+      result = await (deadline ? Promise.race([job, deadline.passed.then(() => this.#abandon(job, controller.signal, log))]) : job);
     } catch (err) {
       result = { outcome: 'retry', error: classifyError(err), events: [] };
     } finally {
@@ -333,15 +331,14 @@ export class Consumer {
    */
   async #abandon(job: Promise<JobResult>, signal: AbortSignal, log: Logger): Promise<JobResult> {
     const grace = new AbortController();
-    const timer = setTimeout(() => grace.abort(), this.#o.abandonAfterMs ?? 5_000);
-    const givenUp = new Promise<undefined>((resolve) => grace.signal.addEventListener('abort', () => resolve(undefined), { once: true }));
+    const givenUp = sleep(this.#o.abandonAfterMs ?? 5_000, undefined, { signal: grace.signal }).catch(() => undefined);
     try {
       const stopped = await Promise.race([job.catch((err: unknown) => ({ outcome: 'retry' as const, error: classifyError(err), events: [] })), givenUp]);
       if (stopped !== undefined) return stopped;
       log.error('job did not stop after its deadline: its slot and lease are given up, the job is left behind');
       return { outcome: 'retry', error: classifyError(signal.reason), events: [] };
     } finally {
-      clearTimeout(timer);
+      grace.abort(); // no timer left behind
     }
   }
 

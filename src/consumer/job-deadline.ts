@@ -25,6 +25,9 @@ export class JobDeadline {
   #timer: NodeJS.Timeout | undefined;
   #expired = false;
   #stopped = false;
+  #resolvePassed: () => void = () => undefined;
+  /** Resolves when the deadline passes (never, if stop() comes first). */
+  readonly passed = new Promise<void>((resolve) => (this.#resolvePassed = resolve));
 
   constructor(options: JobDeadlineOptions) {
     this.#o = options;
@@ -73,5 +76,6 @@ export class JobDeadline {
     this.#expired = true;
     this.#timer = undefined;
     this.#o.onExpire();
+    this.#resolvePassed();
   }
 }

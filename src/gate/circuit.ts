@@ -39,6 +39,7 @@ export class Circuit {
   #open = false;
   #lastError: IngestError | undefined;
   #probing: AbortController | undefined;
+  #loop: Promise<void> | undefined;
   #openedAt = 0;
 
   constructor(options: CircuitOptions) {
@@ -118,10 +119,11 @@ export class Circuit {
     );
   }
 
-  /** End the probe loop (the circuit keeps its state). */
-  stop(): void {
+  /** End the probe loop (the circuit keeps its state); resolves once the loop has returned. */
+  async stop(): Promise<void> {
     this.#probing?.abort();
     this.#probing = undefined;
+    await this.#loop;
   }
 
   #trip(error: IngestError): void {
@@ -130,7 +132,7 @@ export class Circuit {
     this.#openedAt = Date.now();
     this.#notify(true, error);
     this.#probing = new AbortController();
-    void this.#probeLoop(this.#probing.signal);
+    this.#loop = this.#probeLoop(this.#probing.signal);
   }
 
   async #probeLoop(signal: AbortSignal): Promise<void> {

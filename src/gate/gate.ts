@@ -137,8 +137,8 @@ export class DependencyGate {
   }
 
   /** End every probe loop (at shutdown). */
-  stop(): void {
-    for (const circuit of this.#circuits.values()) circuit.stop();
+  async stop(): Promise<void> {
+    await Promise.all([...this.#circuits.values()].map((circuit) => circuit.stop()));
     this.#setPaused(false);
   }
 

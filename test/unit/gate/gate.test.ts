@@ -55,7 +55,7 @@ test('receiving holds while any circuit is open; /readyz names each; dependency_
     assert.equal(await gate.confirmDown('dynamodb'), false);
     assert.equal(await gate.confirmDown('bedrock'), false);
   } finally {
-    gate.stop();
+    await gate.stop();
   }
 });
 
@@ -85,7 +85,7 @@ test('a guarded port fails fast while open, attributes its errors, and passes ot
     await assert.rejects(port.upsert(false), (err) => isIngestError(err) && err.code === 'DEPENDENCY_CIRCUIT_OPEN');
     assert.equal(calls, 2, 'the open circuit made no call');
   } finally {
-    gate.stop();
+    await gate.stop();
   }
 });
 
@@ -104,7 +104,7 @@ test('a download body that fails in mid-stream counts against the circuit and ca
     assert.equal(classifyError(err).dependency, 's3');
     assert.equal(classifyError(err).code, 'CONNECTION');
   } finally {
-    gate.stop();
+    await gate.stop();
   }
 });
 
@@ -129,5 +129,5 @@ test("confirmDown on a watched circuit: open answers at once; closed asks its tr
   assert.equal(await gate.confirmDown('bedrock'), false);
   assert.equal(trials, 2);
   assert.equal(await gate.confirmDown('s3'), false, 'a dependency without a circuit is never down');
-  gate.stop();
+  await gate.stop();
 });
