@@ -8,7 +8,6 @@ import type { CheckpointPort } from '../adapters/checkpoint/port.ts';
 import type { IndexPort } from '../adapters/index/port.ts';
 import type { StatePort } from '../adapters/state/port.ts';
 import type { StoragePort } from '../adapters/storage/port.ts';
-import { isIngestError } from '../errors.ts';
 import type { Runtime } from '../runtime.ts';
 import type { DependencyGate } from './gate.ts';
 import { guard } from './guard.ts';
@@ -32,19 +31,11 @@ export function gateRuntime(runtime: Runtime, gate: DependencyGate, defaultBucke
     const circuit = gate.add('s3', async (signal) => {
       if (bucket !== undefined) await probeS3(bucket, signal);
     });
-    const storage = (port: StoragePort): StoragePort => {
-      const guarded = guard<StoragePort>(port, circuit, ['get', 'put', 'delete']);
-      return {
-        get: (b, key, options) => guarded.get(b, key, options).catch((err: unknown) => Promise.reject(remember(b, err))),
-        put: (b, key, body, type, options) => guarded.put(b, key, body, type, options).catch((err: unknown) => Promise.reject(remember(b, err))),
-        delete: (b, key, options) => guarded.delete(b, key, options).catch((err: unknown) => Promise.reject(remember(b, err))),
-      };
-    };
-    const remember = (b: string, err: unknown) => {
-      // a call refused by the open circuit says nothing about its bucket
-      if (!(isIngestError(err) && err.code === 'DEPENDENCY_CIRCUIT_OPEN')) bucket = b;
-      return err;
-    };
+    const storage = (port: StoragePort): StoragePort => guard<StoragePort>(port, circuit, ['get', 'put', 'delete'], {
+      onFailure: ([failed]) => {
+        if (typeof failed === 'string') bucket = failed;
+      },
+    });
     out.storage = storage(runtime.storage);
     if (runtime.thumbnails) out.thumbnails = { ...runtime.thumbnails, storage: storage(runtime.thumbnails.storage) };
     if (runtime.checkpoints) out.checkpoints = guard<CheckpointPort>(runtime.checkpoints, circuit, ['load', 'save', 'clear']);

@@ -102,21 +102,9 @@ export class DependencyGate {
 
   /** Why receiving must wait right now (the first open circuit), or undefined: receive. */
   holdReason(): string | undefined {
-    let reason: string | undefined;
-    for (const circuit of this.#circuits.values()) {
-      if (circuit.open) {
-        reason = `${circuit.dependency} circuit open`;
-        break;
-      }
-    }
-    if (reason === undefined) {
-      for (const external of this.#external) {
-        if (external.holds()) {
-          reason = external.problem() ?? `${external.dependency} circuit open`;
-          break;
-        }
-      }
-    }
+    const open = [...this.#circuits.values()].find((circuit) => circuit.open);
+    const held = open === undefined ? this.#external.find((external) => external.holds()) : undefined;
+    const reason = open ? `${open.dependency} circuit open` : held ? (held.problem() ?? `${held.dependency} circuit open`) : undefined;
     this.#setPaused(reason !== undefined);
     return reason;
   }

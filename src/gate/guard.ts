@@ -8,7 +8,13 @@ import type { Circuit } from './circuit.ts';
 
 type AsyncMethodNames<T> = { [K in keyof T]: T[K] extends (...args: never[]) => Promise<unknown> ? K : never }[keyof T] & string;
 
-export function guard<T extends object>(target: T, circuit: Circuit, methods: readonly AsyncMethodNames<T>[]): T {
+export interface GuardOptions {
+  /** Told of each call that was made and failed, with its arguments (not of calls the open circuit refused). */
+  onFailure?: (args: readonly unknown[], err: unknown) => void;
+}
+
+export function guard<T extends object>(target: T, circuit: Circuit, methods: readonly AsyncMethodNames<T>[], options: GuardOptions = {}): T {
+  const { onFailure } = options;
   const guarded = new Set<string>(methods);
   return new Proxy(target, {
     get(t, property, receiver) {
@@ -16,7 +22,13 @@ export function guard<T extends object>(target: T, circuit: Circuit, methods: re
       if (typeof value !== 'function') return value;
       const fn = value as (...args: unknown[]) => Promise<unknown>;
       if (typeof property !== 'string' || !guarded.has(property)) return fn.bind(t);
-      return (...args: unknown[]) => circuit.call(() => fn.apply(t, args)).then((result) => watchBody(result, circuit));
+      const made = onFailure
+        ? (args: unknown[]) => fn.apply(t, args).catch((err: unknown) => {
+          onFailure(args, err);
+          throw err;
+        })
+        : (args: unknown[]) => fn.apply(t, args);
+      return (...args: unknown[]) => circuit.call(() => made(args)).then((result) => watchBody(result, circuit));
     },
   });
 }

@@ -131,3 +131,20 @@ test("confirmDown on a watched circuit: open answers at once; closed asks its tr
   assert.equal(await gate.confirmDown('s3'), false, 'a dependency without a circuit is never down');
   await gate.stop();
 });
+
+test('onFailure hears of the calls that were made and failed, with their arguments, not of those the open circuit refused', async () => {
+  const { logger } = memoryLogger();
+  const gate = new DependencyGate({ logger, failureThreshold: 1, probeMinMs: 60_000 });
+  const circuit = gate.add('s3', async () => undefined);
+  const failedBuckets: unknown[] = [];
+  const storage = guard({ put: async (bucket: string) => Promise.reject(Object.assign(new Error(`refused ${bucket}`), { code: 'ECONNREFUSED' })) }, circuit, ['put'], {
+    onFailure: ([bucket]) => failedBuckets.push(bucket),
+  });
+  try {
+    await assert.rejects(storage.put('thumbs'));
+    await assert.rejects(storage.put('other'), (e) => isIngestError(e) && e.code === 'DEPENDENCY_CIRCUIT_OPEN');
+    assert.deepEqual(failedBuckets, ['thumbs']);
+  } finally {
+    await gate.stop();
+  }
+});
