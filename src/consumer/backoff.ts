@@ -3,6 +3,8 @@
  * transiently, growing with its ApproximateReceiveCount, with "equal jitter" so a burst of failures
  * does not come back in lock-step.
  */
+import { equalJitterBackoff } from '../lib/backoff.ts';
+
 export interface BackoffPolicy {
   baseSeconds: number;
   maxSeconds: number;
@@ -15,7 +17,6 @@ const SQS_MAX_VISIBILITY = 43_200;
 
 export function retryDelaySeconds(receiveCount: number, policy: BackoffPolicy = defaultBackoff, random: () => number = Math.random): number {
   const attempt = Math.max(1, Math.floor(receiveCount));
-  const ceiling = Math.min(policy.maxSeconds, policy.baseSeconds * 2 ** Math.min(attempt - 1, 30), SQS_MAX_VISIBILITY);
-  const half = ceiling / 2;
-  return Math.max(1, Math.round(half + random() * half));
+  const delay = equalJitterBackoff(attempt - 1, policy.baseSeconds, Math.min(policy.maxSeconds, SQS_MAX_VISIBILITY), random);
+  return Math.max(1, Math.round(delay));
 }

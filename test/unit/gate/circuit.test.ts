@@ -6,7 +6,7 @@ import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { Circuit, type Probe } from '../../../src/gate/circuit.ts';
 import { isIngestError, permanent, transient } from '../../../src/errors.ts';
-import { backoffMs } from '../../../src/gate/probe-backoff.ts';
+import { equalJitterBackoff as backoffMs } from '../../../src/lib/backoff.ts';
 import { waitFor } from '../../support/wait-for.ts';
 
 const refused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
