@@ -51,6 +51,11 @@ export interface RequestFaultOptions {
   match?: (request: RecordedRequest) => boolean;
 }
 
+export interface RequestHooks {
+  before?: (request: RecordedRequest) => Promise<void> | void;
+  after?: (request: RecordedRequest) => void;
+}
+
 export interface OpenSearchRecorderOptions {
   /** Require HTTP basic auth with these credentials (401 otherwise). */
   auth?: { username: string; password: string };
@@ -93,6 +98,12 @@ export interface OpenSearchRecorder {
   failItems(predicate: ItemFaultPredicate | null): void;
   /** Hold every answer this long (0 turns it off). */
   delayResponses(ms: number): void;
+  /**
+   * Runs `before` when a request has arrived, and waits for it before answering (another request
+   * may be sent and answered meanwhile); runs `after` once the request has been handled, before its
+   * answer is sent. Replaces the previous interception; `intercept({})` ends it.
+   */
+  intercept(hooks: RequestHooks): void;
   /** Requests that were bulk requests. */
   bulkRequests(): RecordedRequest[];
   close(): Promise<void>;
@@ -767,6 +778,7 @@ export async function startOpenSearchRecorder(options: OpenSearchRecorderOptions
   const requestFaults: { remaining: number; status: number; options: RequestFaultOptions }[] = [];
   let itemFault: ItemFaultPredicate | null = null;
   let delayMs = 0;
+  let interception: RequestHooks = {};
   let seqNo = 0;
   const timers = new Set<NodeJS.Timeout>();
 
@@ -1475,38 +1487,44 @@ export async function startOpenSearchRecorder(options: OpenSearchRecorderOptions
         body: Buffer.concat(chunks).toString('utf8'),
       };
       requests.push(request);
-      let answer: Answer;
-      try {
-        answer = handle(request);
-      } catch (err) {
-        violation(request, `recorder crashed: ${(err as Error).stack ?? String(err)}`);
-        answer = { status: 500, body: errorBody(500, 'exception', String(err)) };
-      }
-      request.status = answer.status;
-      const send = (): void => {
-        if (res.destroyed) return;
-        const payload = answer.body === undefined || request.method === 'HEAD' ? '' : JSON.stringify(answer.body);
-        res.writeHead(answer.status, {
-          'content-type': 'application/json; charset=UTF-8',
-          'content-length': Buffer.byteLength(payload),
-          ...(answer.status === 401 ? { 'www-authenticate': 'Basic realm="OpenSearch Security"' } : {}),
-        });
-        res.end(payload);
-      };
-      if (delayMs <= 0) send();
-      else {
-        const timer = setTimeout(() => {
-          timers.delete(timer);
-          send();
-        }, delayMs);
-        timers.add(timer);
-        res.on('close', () => {
-          clearTimeout(timer);
-          timers.delete(timer);
-        });
-      }
+      const hooks = interception;
+      void Promise.resolve(hooks.before?.(request)).then(() => answer(request, hooks, res));
     });
   });
+
+  function answer(request: RecordedRequest, hooks: RequestHooks, res: ServerResponse): void {
+    let answer: Answer;
+    try {
+      answer = handle(request);
+    } catch (err) {
+      violation(request, `recorder crashed: ${(err as Error).stack ?? String(err)}`);
+      answer = { status: 500, body: errorBody(500, 'exception', String(err)) };
+    }
+    hooks.after?.(request);
+    request.status = answer.status;
+    const send = (): void => {
+      if (res.destroyed) return;
+      const payload = answer.body === undefined || request.method === 'HEAD' ? '' : JSON.stringify(answer.body);
+      res.writeHead(answer.status, {
+        'content-type': 'application/json; charset=UTF-8',
+        'content-length': Buffer.byteLength(payload),
+        ...(answer.status === 401 ? { 'www-authenticate': 'Basic realm="OpenSearch Security"' } : {}),
+      });
+      res.end(payload);
+    };
+    if (delayMs <= 0) send();
+    else {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        send();
+      }, delayMs);
+      timers.add(timer);
+      res.on('close', () => {
+        clearTimeout(timer);
+        timers.delete(timer);
+      });
+    }
+  }
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -1553,6 +1571,9 @@ export async function startOpenSearchRecorder(options: OpenSearchRecorderOptions
     },
     failItems(predicate) {
       itemFault = predicate;
+    },
+    intercept(hooks) {
+      interception = hooks;
     },
     delayResponses(ms) {
       delayMs = ms;

@@ -12,8 +12,8 @@
  */
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { ConfigError } from '../../config.ts';
+import { awsServiceOf, regionFromEnv, type AwsServiceTarget } from './aws-endpoint.ts';
 import { OpenSearchIndex } from './opensearch.ts';
-import { awsServiceOf, createSigV4Fetch, regionFromEnv, type AwsServiceTarget } from './sigv4-fetch.ts';
 
 export const SIGV4_ENV = 'INGEST_OPENSEARCH_SIGV4';
 
@@ -26,8 +26,6 @@ export interface CreateOpenSearchOptions {
    * refreshed before expiry.
    */
   credentials?: AwsCredentialIdentityProvider;
-  /** The transport under the signer (or instead of it when not signing); default the global fetch. */
-  fetch?: typeof fetch;
   requestTimeoutMs?: number;
 }
 
@@ -86,13 +84,10 @@ function defaultCredentials(): AwsCredentialIdentityProvider {
 export function createOpenSearchIndex(config: OpenSearchConnectionConfig, options: CreateOpenSearchOptions = {}): OpenSearchIndex {
   if (config.openSearchUrl === undefined) throw invalid('INGEST_OPENSEARCH_URL: required');
   const signing = openSearchSigning(config.openSearchUrl, options.env ?? process.env);
-  const transport = signing
-    ? createSigV4Fetch({ ...signing, credentials: options.credentials ?? defaultCredentials(), ...(options.fetch ? { fetch: options.fetch } : {}) })
-    : options.fetch;
   return new OpenSearchIndex({
     url: config.openSearchUrl,
     index: config.openSearchIndex,
-    ...(transport ? { fetch: transport } : {}),
+    ...(signing ? { signing: { ...signing, credentials: options.credentials ?? defaultCredentials() } } : {}),
     ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
   });
 }

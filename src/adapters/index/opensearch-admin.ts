@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { permanent, transient } from '../../errors.ts';
 import { describeMapping, type VectorDimensions } from './mapping.ts';
 import { errorInfo, isRecord, responseError } from './opensearch-errors.ts';
-import type { OpenSearchTransport } from './opensearch-transport.ts';
+import type { OpenSearchRequests } from './opensearch-requests.ts';
 import type { IndexOptions } from './port.ts';
 
 export interface EnsureIndexOptions extends IndexOptions {
@@ -59,65 +59,54 @@ export interface ReindexResult {
  * What `name` is — alias, concrete index or nothing — the concrete indices behind it, their
  * vector dimensions and mapping version. One `GET _mapping`.
  */
-export async function describeIndex(transport: OpenSearchTransport, name: string, options: IndexOptions = {}): Promise<IndexDescription> {
+export async function describeIndex(requests: OpenSearchRequests, name: string, options: IndexOptions = {}): Promise<IndexDescription> {
   const path = `/${encodeURIComponent(name)}/_mapping`;
-  const res = await transport.request('GET', path, { signal: options.signal });
-  if (res.status === 404) return { exists: false, dims: { text: null, image: null }, kind: 'missing', indices: [], mappingVersion: null };
-  if (res.status !== 200) throw responseError(res.status, res.json ?? res.text, `GET ${path}`);
-  const described = describeMapping(res.json);
+  const res = await requests.call(`GET ${path}`, (client, o) => client.indices.getMapping({ index: name }, o), { signal: options.signal, ignore: [404] });
+  if (res.statusCode === 404) return { exists: false, dims: { text: null, image: null }, kind: 'missing', indices: [], mappingVersion: null };
+  const described = describeMapping(res.body);
   if (described.indices.length === 0) throw transient('INDEX_UNAVAILABLE', `OpenSearch GET ${path} answered without a mapping`);
   const kind = described.indices.length === 1 && described.indices[0] === name ? 'index' : 'alias';
   return { exists: true, dims: described.dims, kind, indices: described.indices, mappingVersion: described.mappingVersion };
 }
 
 /** Whether an index or alias of this name exists (`HEAD /{name}`). */
-export async function indexExists(transport: OpenSearchTransport, name: string, options: IndexOptions = {}): Promise<boolean> {
-  const path = `/${encodeURIComponent(name)}`;
-  const res = await transport.request('HEAD', path, { signal: options.signal });
-  if (res.status === 200) return true;
-  if (res.status === 404) return false;
-  throw responseError(res.status, res.json ?? res.text, `HEAD ${path}`);
+export async function indexExists(requests: OpenSearchRequests, name: string, options: IndexOptions = {}): Promise<boolean> {
+  const res = await requests.call(`HEAD /${encodeURIComponent(name)}`, (client, o) => client.indices.exists({ index: name }, o), { signal: options.signal });
+  return res.statusCode === 200;
 }
 
 /** `PUT /{name}` with `body`; `created: false` when it already exists (another instance won a race). */
 export async function createIndex(
-  transport: OpenSearchTransport,
+  requests: OpenSearchRequests,
   name: string,
   body: Record<string, unknown>,
   options: IndexOptions = {},
 ): Promise<{ created: boolean }> {
-  const path = `/${encodeURIComponent(name)}`;
-  const res = await transport.request('PUT', path, { body: JSON.stringify(body), contentType: 'application/json', signal: options.signal });
-  if (res.status >= 200 && res.status < 300) return { created: true };
-  if (res.status === 400 && errorInfo(res.json).type === 'resource_already_exists_exception') return { created: false };
-  throw responseError(res.status, res.json ?? res.text, `PUT ${path}`);
+  const what = `PUT /${encodeURIComponent(name)}`;
+  const res = await requests.call(what, (client, o) => client.indices.create({ index: name, body }, o), { signal: options.signal, ignore: [400] });
+  if (res.statusCode !== 400) return { created: true };
+  if (errorInfo(res.body).type === 'resource_already_exists_exception') return { created: false };
+  throw responseError(400, res.body, what);
 }
 
 /** `DELETE /{name}` of a concrete index; false when there was none. Never called by `setup`. */
-export async function deleteIndex(transport: OpenSearchTransport, name: string, options: IndexOptions = {}): Promise<boolean> {
-  const path = `/${encodeURIComponent(name)}`;
-  const res = await transport.request('DELETE', path, { signal: options.signal });
-  if (res.status === 404) return false;
-  if (res.status < 200 || res.status >= 300) throw responseError(res.status, res.json ?? res.text, `DELETE ${path}`);
-  return true;
+export async function deleteIndex(requests: OpenSearchRequests, name: string, options: IndexOptions = {}): Promise<boolean> {
+  const res = await requests.call(`DELETE /${encodeURIComponent(name)}`, (client, o) => client.indices.delete({ index: name }, o), {
+    signal: options.signal,
+    ignore: [404],
+  });
+  return res.statusCode !== 404;
 }
 
 /** `POST /_aliases`: the actions are applied atomically (all or none). */
-export async function updateAliases(transport: OpenSearchTransport, actions: AliasAction[], options: IndexOptions = {}): Promise<void> {
+export async function updateAliases(requests: OpenSearchRequests, actions: AliasAction[], options: IndexOptions = {}): Promise<void> {
   if (actions.length === 0) return;
-  const res = await transport.request('POST', '/_aliases', {
-    body: JSON.stringify({ actions }),
-    contentType: 'application/json',
-    signal: options.signal,
-  });
-  if (res.status < 200 || res.status >= 300) throw responseError(res.status, res.json ?? res.text, 'POST /_aliases');
+  await requests.call('POST /_aliases', (client, o) => client.indices.updateAliases({ body: { actions } }, o), { signal: options.signal });
 }
 
 /** Makes everything written so far to `name` visible to search. */
-export async function refresh(transport: OpenSearchTransport, name: string, options: IndexOptions = {}): Promise<void> {
-  const path = `/${encodeURIComponent(name)}/_refresh`;
-  const res = await transport.request('POST', path, { signal: options.signal });
-  if (res.status < 200 || res.status >= 300) throw responseError(res.status, res.json ?? res.text, `POST ${path}`);
+export async function refresh(requests: OpenSearchRequests, name: string, options: IndexOptions = {}): Promise<void> {
+  await requests.call(`POST /${encodeURIComponent(name)}/_refresh`, (client, o) => client.indices.refresh({ index: name }, o), { signal: options.signal });
 }
 
 /**
@@ -125,29 +114,24 @@ export async function refresh(transport: OpenSearchTransport, name: string, opti
  * until it ends — a large copy outlasts any one HTTP request. Any document failure fails the
  * copy (INDEX_REINDEX_FAILED). Aborting `signal` stops waiting, not the task.
  */
-export async function reindex(transport: OpenSearchTransport, request: ReindexRequest): Promise<ReindexResult> {
+export async function reindex(requests: OpenSearchRequests, request: ReindexRequest): Promise<ReindexResult> {
   const body = {
     source: { index: request.source, size: request.batchSize ?? 500, ...(request.query ? { query: request.query } : {}) },
     dest: { index: request.dest },
     ...(request.script ? { script: request.script } : {}),
   };
   const what = `POST /_reindex (${request.source} → ${request.dest})`;
-  const res = await transport.request('POST', '/_reindex?wait_for_completion=false', {
-    body: JSON.stringify(body),
-    contentType: 'application/json',
-    signal: request.signal,
-  });
-  if (res.status < 200 || res.status >= 300) throw responseError(res.status, res.json ?? res.text, what);
-  const started = res.json;
+  const res = await requests.call(what, (client, o) => client.reindex({ body, wait_for_completion: false }, o), { signal: request.signal });
+  const started = res.body;
   if (isRecord(started) && typeof started.task === 'string') {
-    return waitForTask(transport, started.task, what, request.pollIntervalMs ?? 1_000, request.signal);
+    return waitForTask(requests, started.task, what, request.pollIntervalMs ?? 1_000, request.signal);
   }
   // A server that ran it to the end at once.
   return reindexResult(started, what, undefined);
 }
 
 async function waitForTask(
-  transport: OpenSearchTransport,
+  requests: OpenSearchRequests,
   task: string,
   what: string,
   pollMs: number,
@@ -155,9 +139,8 @@ async function waitForTask(
 ): Promise<ReindexResult> {
   const path = `/_tasks/${encodeURIComponent(task)}`;
   for (;;) {
-    const res = await transport.request('GET', path, { signal });
-    if (res.status !== 200) throw responseError(res.status, res.json ?? res.text, `GET ${path} (${what})`);
-    const body = res.json;
+    const res = await requests.call(`GET ${path} (${what})`, (client, o) => client.tasks.get({ task_id: task }, o), { signal });
+    const body = res.body;
     if (isRecord(body) && body.completed === true) {
       if (body.error !== undefined) {
         const info = errorInfo(body.error);

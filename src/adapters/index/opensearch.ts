@@ -1,22 +1,24 @@
 /**
- * IndexPort on OpenSearch over plain fetch (no client library): writes go through a micro-batcher
- * into `_bulk`; reads, search and index management are single requests. Basic auth comes from the
- * URL's userinfo; the password never appears in a message, log field or error.
+ * IndexPort on OpenSearch through the official client (`@opensearch-project/opensearch`): writes go
+ * through a micro-batcher into `_bulk`; reads, search and index management are single requests.
+ * Basic auth comes from the URL's userinfo, SigV4 from the client's AwsSigv4Signer; the password
+ * never appears in a message, log field or error.
  *
  * Search is the text query alone (one `_search`), or — given query vectors — hybrid: the text query
  * and one k-NN query per vector in one `_msearch`, fused by reciprocal rank (rrf.ts).
  * The index-management methods (createIndex, updateAliases, reindex, …) are the primitives
  * index-versions.ts builds `setup` from (docs/opensearch.md).
  *
- * This class is the composition: the HTTP transport is opensearch-transport.ts, the search bodies
- * and answers opensearch-search.ts, the index-management requests opensearch-admin.ts.
+ * This class is the composition: the client is made in opensearch-client.ts, every call runs through
+ * opensearch-requests.ts (deadline, abort, error mapping, close), the search bodies and answers are
+ * opensearch-search.ts, the index-management requests opensearch-admin.ts.
  */
 import { permanent, transient, type IngestError } from '../../errors.ts';
 import { MicroBatcher } from '../../lib/micro-batcher.ts';
 import { indexBody } from './mapping.ts';
 import * as admin from './opensearch-admin.ts';
 import type { AliasAction, EnsureIndexOptions, IndexDescription, ReindexRequest, ReindexResult } from './opensearch-admin.ts';
-import { bulkItemError, isRecord, responseError } from './opensearch-errors.ts';
+import { bulkItemError, isRecord } from './opensearch-errors.ts';
 import {
   hybridSearchBody,
   hybridSearchResults,
@@ -27,19 +29,23 @@ import {
   vectorQueries,
   type VectorQuery,
 } from './opensearch-search.ts';
-import { OpenSearchTransport } from './opensearch-transport.ts';
+import type { Bulk_RequestBody, Msearch_RequestBody } from '@opensearch-project/opensearch/api/index.js';
+import { createOpenSearchClient, type OpenSearchSigning } from './opensearch-client.ts';
+import { OpenSearchRequests } from './opensearch-requests.ts';
 import type { IndexDocument, IndexOptions, IndexPort, PendingPage, SearchHit, SearchOptions } from './port.ts';
 
 export type { AliasAction, EnsureIndexOptions, IndexDescription, ReindexRequest, ReindexResult } from './opensearch-admin.ts';
-export { parseEndpoint } from './opensearch-transport.ts';
+export { parseEndpoint } from './opensearch-client.ts';
 
 export interface OpenSearchIndexOptions {
   /** Endpoint, optionally with basic-auth userinfo: `https://user:pass@host:9200`. */
   url: string;
   /** Index (or alias) name. */
   index: string;
-  /** Injectable for tests (or to sign requests); defaults to the global fetch. */
-  fetch?: typeof fetch;
+  /** SigV4 signing (Amazon OpenSearch Service / Serverless); create-opensearch.ts decides. */
+  signing?: OpenSearchSigning | undefined;
+  /** How requests are sent: undici (default) or the client's node:http connection. */
+  connection?: 'undici' | 'http';
   batch?: {
     /** Documents per `_bulk` request (default 100). */
     maxDocs?: number;
@@ -66,21 +72,29 @@ interface BulkItem {
 const DEFAULT_MAX_DOCS = 100;
 const DEFAULT_MAX_BYTES = 5 * 1024 * 1024;
 const DEFAULT_LINGER_MS = 20;
+const DEFAULT_TIMEOUT_MS = 30_000;
 
 export class OpenSearchIndex implements IndexPort {
   readonly index: string;
   /** The endpoint for logs: no password. */
   readonly endpoint: string;
-  readonly #transport: OpenSearchTransport;
+  readonly #requests: OpenSearchRequests;
   readonly #batcher: MicroBatcher<BulkItem>;
 
   constructor(options: OpenSearchIndexOptions) {
     if (typeof options.index !== 'string' || options.index === '' || options.index !== options.index.toLowerCase()) {
       throw new TypeError('OpenSearch index name must be a non-empty lowercase string');
     }
-    this.#transport = new OpenSearchTransport({ url: options.url, fetch: options.fetch, requestTimeoutMs: options.requestTimeoutMs });
+    const timeoutMs = options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const { client, endpoint } = createOpenSearchClient({
+      url: options.url,
+      signing: options.signing,
+      requestTimeoutMs: timeoutMs,
+      connection: options.connection,
+    });
     this.index = options.index;
-    this.endpoint = this.#transport.endpoint;
+    this.endpoint = endpoint.redacted;
+    this.#requests = new OpenSearchRequests(client, endpoint.redacted, timeoutMs);
     this.#batcher = new MicroBatcher<BulkItem>({
       maxItems: options.batch?.maxDocs ?? DEFAULT_MAX_DOCS,
       maxBytes: options.batch?.maxBytes ?? DEFAULT_MAX_BYTES,
@@ -115,13 +129,10 @@ export class OpenSearchIndex implements IndexPort {
 
   async #sendBulk(items: readonly BulkItem[]): Promise<ReadonlyArray<IngestError | null>> {
     const what = 'POST /_bulk';
-    const res = await this.#transport.request('POST', '/_bulk', {
-      body: items.map((i) => i.ndjson).join(''),
-      contentType: 'application/x-ndjson',
-      flushing: true,
-    });
-    if (res.status < 200 || res.status >= 300) throw responseError(res.status, res.json ?? res.text, what);
-    const body = res.json;
+    // The NDJSON is built once per item (its size decides the batch); the client sends a string body as is.
+    const ndjson = items.map((i) => i.ndjson).join('') as unknown as Bulk_RequestBody;
+    const res = await this.#requests.call(what, (client, options) => client.bulk({ body: ndjson }, options), { flushing: true });
+    const body = res.body;
     const entries = isRecord(body) && Array.isArray(body.items) ? body.items : undefined;
     if (entries === undefined || entries.length !== items.length) {
       throw transient('INDEX_UNAVAILABLE', `OpenSearch ${what} answered without one result per item`, undefined, {
@@ -143,10 +154,12 @@ export class OpenSearchIndex implements IndexPort {
 
   async get(id: string, options: IndexOptions = {}): Promise<IndexDocument | null> {
     const path = `/${encodeURIComponent(this.index)}/_doc/${encodeURIComponent(id)}`;
-    const res = await this.#transport.request('GET', path, { signal: options.signal });
-    if (res.status === 404) return null;
-    if (res.status !== 200) throw responseError(res.status, res.json ?? res.text, `GET ${path}`);
-    const body = res.json;
+    const res = await this.#requests.call(`GET ${path}`, (client, o) => client.get({ index: this.index, id }, o), {
+      signal: options.signal,
+      ignore: [404],
+    });
+    if (res.statusCode === 404) return null;
+    const body = res.body;
     if (!isRecord(body) || body.found === false) return null;
     if (!isRecord(body._source)) throw transient('INDEX_UNAVAILABLE', `OpenSearch GET ${path} answered without _source`);
     return { ...(body._source as Omit<IndexDocument, 'id'>), id: typeof body._id === 'string' ? body._id : id };
@@ -170,25 +183,16 @@ export class OpenSearchIndex implements IndexPort {
 
   async #textSearch(text: string, size: number, signal: AbortSignal | undefined): Promise<SearchHit[]> {
     const path = `/${encodeURIComponent(this.index)}/_search`;
-    const res = await this.#transport.request('POST', path, {
-      signal,
-      contentType: 'application/json',
-      body: JSON.stringify(textSearchBody(text, size)),
-    });
-    if (res.status !== 200) throw responseError(res.status, res.json ?? res.text, `POST ${path}`);
-    return searchResults(res.json);
+    const res = await this.#requests.call(`POST ${path}`, (client, o) => client.search({ index: this.index, body: textSearchBody(text, size) }, o), { signal });
+    return searchResults(res.body);
   }
 
   async #hybridSearch(text: string, size: number, vectors: VectorQuery[], signal: AbortSignal | undefined): Promise<SearchHit[]> {
     if (size <= 0) return [];
     const path = `/${encodeURIComponent(this.index)}/_msearch`;
-    const res = await this.#transport.request('POST', path, {
-      signal,
-      contentType: 'application/x-ndjson',
-      body: hybridSearchBody(text, size, vectors),
-    });
-    if (res.status !== 200) throw responseError(res.status, res.json ?? res.text, `POST ${path}`);
-    return hybridSearchResults(res.json, vectors, size, `POST ${path}`, this.index);
+    const body = hybridSearchBody(text, size, vectors) as unknown as Msearch_RequestBody; // NDJSON, sent as is
+    const res = await this.#requests.call(`POST ${path}`, (client, o) => client.msearch({ index: this.index, body }, o), { signal });
+    return hybridSearchResults(res.body, vectors, size, `POST ${path}`, this.index);
   }
 
   /**
@@ -200,13 +204,8 @@ export class OpenSearchIndex implements IndexPort {
   async listPendingEmbeddings(options: IndexOptions & { size: number; after?: string }): Promise<PendingPage> {
     const body = pendingSearchBody(options.size, options.after);
     const path = `/${encodeURIComponent(this.index)}/_search`;
-    const res = await this.#transport.request('POST', path, {
-      signal: options.signal,
-      contentType: 'application/json',
-      body: JSON.stringify(body),
-    });
-    if (res.status !== 200) throw responseError(res.status, res.json ?? res.text, `POST ${path}`);
-    return pendingPage(res.json, options.size, `POST ${path}`);
+    const res = await this.#requests.call(`POST ${path}`, (client, o) => client.search({ index: this.index, body }, o), { signal: options.signal });
+    return pendingPage(res.body, options.size, `POST ${path}`);
   }
 
   // ── index management (opensearch-admin.ts) ────────────────────────────────────────────────
@@ -226,37 +225,37 @@ export class OpenSearchIndex implements IndexPort {
    * concrete indices behind it, their vector dimensions and mapping version. One `GET _mapping`.
    */
   describeIndex(options: IndexOptions & { name?: string } = {}): Promise<IndexDescription> {
-    return admin.describeIndex(this.#transport, options.name ?? this.index, options);
+    return admin.describeIndex(this.#requests, options.name ?? this.index, options);
   }
 
   /** Whether an index or alias of this name exists (`HEAD /{name}`). */
   indexExists(name: string, options: IndexOptions = {}): Promise<boolean> {
-    return admin.indexExists(this.#transport, name, options);
+    return admin.indexExists(this.#requests, name, options);
   }
 
   /** `PUT /{name}` with `body`; `created: false` when it already exists (another instance won a race). */
   createIndex(name: string, body: Record<string, unknown>, options: IndexOptions = {}): Promise<{ created: boolean }> {
-    return admin.createIndex(this.#transport, name, body, options);
+    return admin.createIndex(this.#requests, name, body, options);
   }
 
   /** `DELETE /{name}` of a concrete index; false when there was none. Never called by `setup`. */
   deleteIndex(name: string, options: IndexOptions = {}): Promise<boolean> {
-    return admin.deleteIndex(this.#transport, name, options);
+    return admin.deleteIndex(this.#requests, name, options);
   }
 
   /** `POST /_aliases`: the actions are applied atomically (all or none). */
   updateAliases(actions: AliasAction[], options: IndexOptions = {}): Promise<void> {
-    return admin.updateAliases(this.#transport, actions, options);
+    return admin.updateAliases(this.#requests, actions, options);
   }
 
   /** `_reindex` as a polled task; any document failure fails the copy. Aborting stops waiting, not the task. */
   reindex(request: ReindexRequest): Promise<ReindexResult> {
-    return admin.reindex(this.#transport, request);
+    return admin.reindex(this.#requests, request);
   }
 
   /** Makes everything written so far visible to search (this adapter's index, or `name`). */
   refresh(options: IndexOptions & { name?: string } = {}): Promise<void> {
-    return admin.refresh(this.#transport, options.name ?? this.index, options);
+    return admin.refresh(this.#requests, options.name ?? this.index, options);
   }
 
   // ── lifecycle ─────────────────────────────────────────────────────────────────────────────
@@ -271,13 +270,13 @@ export class OpenSearchIndex implements IndexPort {
    * With `timeoutMs`, whatever is still running then is aborted (its callers get INDEX_CLOSED).
    */
   close(options: CloseOptions = {}): Promise<void> {
-    return this.#transport.close({ timeoutMs: options.timeoutMs, flush: () => this.#batcher.close(), destroy: () => this.destroy() });
+    return this.#requests.close({ timeoutMs: options.timeoutMs, flush: () => this.#batcher.close(), destroy: () => this.destroy() });
   }
 
   /** Aborts requests in flight and rejects pending writes at once. */
   destroy(): void {
     const error = transient('INDEX_CLOSED', 'the OpenSearch index adapter was destroyed');
     this.#batcher.destroy(error);
-    this.#transport.abort(error);
+    this.#requests.abort(error);
   }
 }

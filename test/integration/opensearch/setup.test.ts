@@ -44,12 +44,12 @@ function config(alias: string, models: Models = {}) {
   return loadConfig(env);
 }
 
-/** Runs the setup command; its output and exit code. `fetch` wraps the adapter's transport. */
-async function setup(alias: string, models: Models, options: SetupCommandOptions = {}, fetchImpl?: typeof fetch): Promise<{ code: number; out: string }> {
+/** Runs the setup command; its output and exit code. */
+async function setup(alias: string, models: Models, options: SetupCommandOptions = {}): Promise<{ code: number; out: string }> {
   const out = new PassThrough();
   let text = '';
   out.on('data', (c: Buffer) => (text += c.toString()));
-  const index = new OpenSearchIndex({ url: recorder.url, index: alias, batch: { lingerMs: 1 }, ...(fetchImpl ? { fetch: fetchImpl } : {}) });
+  const index = new OpenSearchIndex({ url: recorder.url, index: alias, batch: { lingerMs: 1 } });
   try {
     const code = await setupCommand(config(alias, models), options, out, { index, pollIntervalMs: 5 });
     return { code, out: text };
@@ -135,12 +135,14 @@ test('--roll --reindex: v2 with the documents, one atomic alias swap, searches s
 
   // Search through the alias at the very moment the swap is sent.
   let during: number | undefined;
-  const spy: typeof fetch = async (input, init) => {
-    if (String(input).endsWith('/_aliases') && init?.method === 'POST') during = (await reader.search('請求書')).length;
-    return fetch(input, init);
-  };
+  recorder.intercept({
+    before: async (request) => {
+      if (request.path === '/_aliases' && request.method === 'POST') during = (await reader.search('請求書')).length;
+    },
+  });
+  t.onTestFinished(() => recorder.intercept({}));
   const mark = recorder.requests.length;
-  const { code, out } = await setup(alias, { text: 256 }, { roll: true, reindex: true }, spy);
+  const { code, out } = await setup(alias, { text: 256 }, { roll: true, reindex: true });
   assert.equal(code, 0, out);
   assert.equal(during, 2, 'during the roll the alias still serves v1');
 
@@ -234,16 +236,17 @@ test('writes that reach the old index while it is copied are copied again after 
   await writer.upsert(makeDoc('c/before.txt'));
   const late = makeDoc('c/late.txt');
   let copies = 0;
-  const spy: typeof fetch = async (input, init) => {
-    const res = await fetch(input, init);
-    // The daemon writes to v1 (through the alias) right after the first copy was made.
-    if (String(input).includes('/_reindex') && ++copies === 1) {
-      const { id, ...source } = late;
-      recorder.writeDocument(alias, id, source);
-    }
-    return res;
-  };
-  const os = new OpenSearchIndex({ url: recorder.url, index: alias, fetch: spy });
+  recorder.intercept({
+    after: (request) => {
+      // The daemon writes to v1 (through the alias) right after the first copy was made.
+      if (request.path === '/_reindex' && ++copies === 1) {
+        const { id, ...source } = late;
+        recorder.writeDocument(alias, id, source);
+      }
+    },
+  });
+  t.onTestFinished(() => recorder.intercept({}));
+  const os = new OpenSearchIndex({ url: recorder.url, index: alias });
   t.onTestFinished(() => os.close());
   const report = await setupIndex(os, { wanted: { text: null, image: null }, roll: true, reindex: true, pollIntervalMs: 5 });
   assert.equal(copies, 2, 'the copy, and the catch-up after the swap');

@@ -2,7 +2,9 @@
  * A real OpenSearchIndex, built by createOpenSearchIndex with INGEST_OPENSEARCH_SIGV4=es, against a
  * local server that verifies every request's SigV4 signature the way Amazon OpenSearch Service
  * does (re-signing what it received with SignatureV4 and the caller's secret) and answers 403
- * like AWS when it does not match.
+ * like AWS when it does not match. The signing is the official client's AwsSigv4Signer: these
+ * tests prove it is wired in (credentials, region, service, every request) and that its
+ * signatures verify independently.
  */
 import { test, beforeAll, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
@@ -14,6 +16,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, HttpRequest, QueryParameterBag } from '@smithy/types';
 import { createOpenSearchIndex } from '../../../src/adapters/index/create-opensearch.ts';
 import type { OpenSearchIndex } from '../../../src/adapters/index/opensearch.ts';
+import { startOpenSearchRecorder } from '../../support/opensearch-recorder.ts';
 import { ingestError, makeDoc } from './fixtures.ts';
 
 const KNOWN: Record<string, AwsCredentialIdentity> = {
@@ -129,11 +132,8 @@ afterAll(async () => {
 
 const env = { INGEST_OPENSEARCH_SIGV4: 'es', AWS_REGION: 'us-east-1' };
 
-function index(credentials: () => Promise<AwsCredentialIdentity>, fetchImpl?: typeof fetch): OpenSearchIndex {
-  return createOpenSearchIndex(
-    { openSearchUrl: url, openSearchIndex: 'files' },
-    { env, credentials, requestTimeoutMs: 5_000, ...(fetchImpl ? { fetch: fetchImpl } : {}) },
-  );
+function index(credentials: () => Promise<AwsCredentialIdentity>): OpenSearchIndex {
+  return createOpenSearchIndex({ openSearchUrl: url, openSearchIndex: 'files' }, { env, credentials, requestTimeoutMs: 5_000 });
 }
 
 test('describeIndex (GET _mapping) and upsert/delete through _bulk succeed, every request verified', async (t) => {
@@ -148,7 +148,9 @@ test('describeIndex (GET _mapping) and upsert/delete through _bulk succeed, ever
     mine.map((s) => `${s.method} ${s.path} ${s.verified ? 'ok' : s.why}`),
     ['GET /files/_mapping ok', 'POST /_bulk ok'],
   );
-  assert.deepEqual(mine[1]!.signedHeaders, ['accept', 'content-type', 'host', 'x-amz-content-sha256', 'x-amz-date']);
+  for (const header of ['content-type', 'host', 'x-amz-content-sha256', 'x-amz-date']) {
+    assert.ok(mine[1]!.signedHeaders.includes(header), `${header} is signed (${mine[1]!.signedHeaders.join(';')})`);
+  }
   assert.ok(bulkBodies.at(-1)!.includes('見積書'), 'the non-ASCII body went through as signed');
 });
 
@@ -167,49 +169,6 @@ test('a wrong secret is refused with 403 → retryable INDEX_AUTH', async (t) =>
   await assert.rejects(os.upsert(makeDoc('docs/b.txt')), ingestError('INDEX_AUTH', true, 'answered 403'));
 });
 
-test('tampering after signing is caught: a changed signature, body or path is refused', async (t) => {
-  const tamper = (change: (url: URL, init: RequestInit) => [URL, RequestInit]): typeof fetch =>
-    ((input: string | URL | Request, init: RequestInit = {}) => {
-      const [u, i] = change(new URL(String(input)), init);
-      return fetch(u, i);
-    }) as typeof fetch;
-  const flipSignature = index(
-    async () => KNOWN.AKIDSTATIC!,
-    tamper((u, init) => {
-      const headers = { ...(init.headers as Record<string, string>) };
-      headers.authorization = headers.authorization!.replace(/Signature=(.)/, (_, c: string) => `Signature=${c === '0' ? '1' : '0'}`);
-      return [u, { ...init, headers }];
-    }),
-  );
-  const changeBody = index(
-    async () => KNOWN.AKIDSTATIC!,
-    tamper((u, init) => {
-      const body = Buffer.from(init.body as Uint8Array).toString('utf8');
-      return [u, { ...init, body: body.replace('docs/c.txt', 'docs/C.txt') }];
-    }),
-  );
-  const changePath = index(
-    async () => KNOWN.AKIDSTATIC!,
-    tamper((u, init) => {
-      u.pathname = u.pathname.replace('/files', '/files2');
-      return [u, init];
-    }),
-  );
-  t.onTestFinished(async () => { await Promise.all([flipSignature.close(), changeBody.close(), changePath.close()]); });
-  const start = seen.length;
-  await assert.rejects(flipSignature.describeIndex(), ingestError('INDEX_AUTH', true));
-  await assert.rejects(changeBody.upsert(makeDoc('docs/c.txt')), ingestError('INDEX_AUTH', true));
-  await assert.rejects(changePath.describeIndex(), ingestError('INDEX_AUTH', true));
-  assert.deepEqual(
-    seen.slice(start).map((s) => s.why),
-    [
-      'The request signature we calculated does not match the signature you provided.',
-      'x-amz-content-sha256 does not match the body',
-      'The request signature we calculated does not match the signature you provided.',
-    ],
-  );
-});
-
 test('no credentials: INDEX_AUTH before anything is sent', async (t) => {
   const os = index(async () => {
     throw new Error('Could not load credentials from any providers');
@@ -219,4 +178,41 @@ test('no credentials: INDEX_AUTH before anything is sent', async (t) => {
   await assert.rejects(os.describeIndex(), ingestError('INDEX_AUTH', true, 'could not get AWS credentials'));
   await assert.rejects(os.upsert(makeDoc('docs/d.txt')), ingestError('INDEX_AUTH', true, 'could not get AWS credentials'));
   assert.equal(seen.length, start);
+});
+
+test('credentials are asked for again once they are about to expire', async (t) => {
+  let asked = 0;
+  const os = index(async () => {
+    asked++;
+    // Expires within the request timeout: the signer must not reuse it for the next request.
+    return { ...KNOWN.ASIATEMP!, expiration: new Date(Date.now() + 1_000) };
+  });
+  t.onTestFinished(() => os.close());
+  await os.describeIndex();
+  await os.describeIndex();
+  assert.equal(asked, 2);
+});
+
+test('which endpoints are signed: basic auth from the userinfo and an open endpoint are not, a forced one is', async (t) => {
+  const recorder = await startOpenSearchRecorder();
+  t.onTestFinished(() => recorder.close());
+  const withUser = new URL(recorder.url);
+  withUser.username = 'admin';
+  withUser.password = 'pw';
+  const basic = createOpenSearchIndex({ openSearchUrl: withUser.toString(), openSearchIndex: 'files' }, { env: {} });
+  const open = createOpenSearchIndex({ openSearchUrl: recorder.url, openSearchIndex: 'files' }, { env: {} });
+  const signed = createOpenSearchIndex(
+    { openSearchUrl: recorder.url, openSearchIndex: 'files' },
+    { env: { INGEST_OPENSEARCH_SIGV4: 'aoss', AWS_REGION: 'eu-west-1' }, credentials: async () => KNOWN.AKIDSTATIC! },
+  );
+  t.onTestFinished(async () => {
+    await Promise.all([basic.close(), open.close(), signed.close()]);
+  });
+  for (const os of [basic, open, signed]) await os.indexExists('files');
+  const [b, o, s] = recorder.requests.map((r) => r.headers);
+  assert.equal(b!.authorization, `Basic ${Buffer.from('admin:pw').toString('base64')}`);
+  assert.equal(b!['x-amz-date'], undefined);
+  assert.equal(o!.authorization, undefined);
+  assert.match(String(s!.authorization), /^AWS4-HMAC-SHA256 Credential=AKIDSTATIC\/\d{8}\/eu-west-1\/aoss\/aws4_request/);
+  assert.equal(recorder.requests.length, 3, 'one HEAD /files each');
 });
