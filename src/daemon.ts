@@ -232,6 +232,7 @@ export async function runDaemon(config: Config, logger: Logger): Promise<number>
     await gate.stop();
     await emf?.stop();
     await asg?.close();
+    // after everything that reads IMDS through watcher.imds (identity, EMF, Auto Scaling): stop() closes its agent
     await watcher?.stop();
     await http?.close();
     await documents.close();

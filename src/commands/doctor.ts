@@ -96,7 +96,8 @@ export function doctorChecks(config: Config): { checks: Check[]; close: () => vo
       name: 'instance metadata (IMDSv2)',
       fix: 'on EC2: allow IMDSv2 (HttpTokens required is fine) with a hop limit of 1+, or set INGEST_IMDS=off to run without the spot watcher',
       run: async () => {
-        const reachable = await new ImdsClient({ endpoint }).probe(AbortSignal.timeout(2_000));
+        const client = new ImdsClient({ endpoint });
+        const reachable = await client.probe(AbortSignal.timeout(2_000)).finally(() => client.close());
         if (reachable) return { detail: `${endpoint} answers: the spot watcher will run` };
         if (config.imds === 'auto') return { detail: `${endpoint} does not answer: not on EC2, the spot watcher stays off (INGEST_IMDS=auto)` };
         throw new Error(`${endpoint} does not answer, but INGEST_IMDS=on`);

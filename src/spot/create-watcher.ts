@@ -24,6 +24,7 @@ export function effectiveImdsMode(
 export interface SpotWatcherSetup {
   mode: 'on' | 'off' | 'auto';
   logger: Logger;
+  /** IMDS base URL (config.imdsEndpoint); default http://169.254.169.254. */
   endpoint?: string;
   probeTimeoutMs?: number;
   intervalMs?: number;
@@ -32,7 +33,8 @@ export interface SpotWatcherSetup {
 
 /**
  * The watcher (not yet started: attach listeners, then start()), or undefined when IMDS is off
- * (by choice or because it is not there).
+ * (by choice or because it is not there). The watcher owns the IMDS client made here: its stop()
+ * closes the client's agent, so stop it after everything else that reads `watcher.imds`.
  */
 export async function createSpotWatcher(options: SpotWatcherSetup): Promise<SpotWatcher | undefined> {
   const { mode, logger } = options;
@@ -41,19 +43,23 @@ export async function createSpotWatcher(options: SpotWatcherSetup): Promise<Spot
     return undefined;
   }
   const env = options.env ?? process.env;
-  const endpoint = options.endpoint ?? env.AWS_EC2_METADATA_SERVICE_ENDPOINT;
-  const imds = new ImdsClient({ ...(endpoint ? { endpoint } : {}), timeoutMs: options.probeTimeoutMs ?? 1_000 });
-  if (mode === 'auto') {
-    if (env.AWS_EC2_METADATA_DISABLED?.toLowerCase() === 'true' && !endpoint) {
-      logger.info('IMDS off (AWS_EC2_METADATA_DISABLED=true): no spot interruption watcher');
-      return undefined;
-    }
-    if (!(await imds.probe())) {
-      logger.info({ endpoint: imds.endpoint }, 'IMDS not reachable (not on EC2?): no spot interruption watcher; set INGEST_IMDS=on to insist');
-      return undefined;
-    }
+  const endpoint = options.endpoint;
+  if (mode === 'auto' && env.AWS_EC2_METADATA_DISABLED?.toLowerCase() === 'true' && !endpoint) {
+    logger.info('IMDS off (AWS_EC2_METADATA_DISABLED=true): no spot interruption watcher');
+    return undefined;
   }
-  const watcher = new SpotWatcher({ imds, logger: logger.child({ component: 'spot-watcher' }), ...(options.intervalMs ? { intervalMs: options.intervalMs } : {}) });
+  const imds = new ImdsClient({ ...(endpoint ? { endpoint } : {}), timeoutMs: options.probeTimeoutMs ?? 1_000 });
+  if (mode === 'auto' && !(await imds.probe())) {
+    await imds.close();
+    logger.info({ endpoint: imds.endpoint }, 'IMDS not reachable (not on EC2?): no spot interruption watcher; set INGEST_IMDS=on to insist');
+    return undefined;
+  }
+  const watcher = new SpotWatcher({
+    imds,
+    logger: logger.child({ component: 'spot-watcher' }),
+    onStop: () => imds.close(),
+    ...(options.intervalMs ? { intervalMs: options.intervalMs } : {}),
+  });
   logger.info({ endpoint: imds.endpoint, mode }, 'spot interruption watcher enabled');
   return watcher;
 }

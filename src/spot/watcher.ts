@@ -28,6 +28,8 @@ export interface SpotWatcherOptions {
   intervalMs?: number;
   /** Longest pause between polls while IMDS keeps failing. */
   maxBackoffMs?: number;
+  /** Run once by stop(), after the last poll has ended: releases what the watcher owns (createSpotWatcher: its IMDS client). */
+  onStop?: () => Promise<void>;
 }
 
 export class SpotWatcher {
@@ -46,6 +48,7 @@ export class SpotWatcher {
   #timer: NodeJS.Timeout | undefined;
   #tick: Promise<void> | undefined;
   #stopped = false;
+  #released: Promise<void> | undefined;
   #failures = 0;
 
   constructor(options: SpotWatcherOptions) {
@@ -91,13 +94,15 @@ export class SpotWatcher {
     return this;
   }
 
-  /** Stop polling: clears the timer, aborts a poll in progress and waits for it. Idempotent. */
+  /** Stop polling: clears the timer, aborts a poll in progress and waits for it, then runs onStop (once). Idempotent. */
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#abort?.abort(new Error('spot watcher stopped'));
     await this.#tick;
+    this.#released ??= this.#o.onStop?.() ?? Promise.resolve();
+    await this.#released;
   }
 
   /** One poll of all three paths (exposed for tests; the timer calls it). */

@@ -32,8 +32,8 @@ export interface ImdsSimulator {
   setInstanceId(id: string): void;
   /** An instance tag in metadata (tags/instance/<key>); null removes it. */
   setTag(key: string, value: string | null): void;
-  /** Answer the next n requests (any path; or those `match` picks) with this status. */
-  failNext(n: number, status: number, match?: (path: string, method: string) => boolean): void;
+  /** Answer the next n requests (any path; or those `match` picks) with this status (and body). */
+  failNext(n: number, status: number, match?: (path: string, method: string) => boolean, body?: string): void;
   /** Hold every answer this long (0 = off): for timeouts. */
   delay(ms: number): void;
   /** Invalidate every token issued so far (the next GET with one is 401). */
@@ -42,6 +42,8 @@ export interface ImdsSimulator {
   /** Requests so far, optionally for one path (and method). */
   count(path?: string, method?: string): number;
   tokensIssued(): number;
+  /** TCP connections accepted so far, and those still open (keep-alive, socket reuse). */
+  connections(): { accepted: number; open: number };
   close(): Promise<void>;
 }
 
@@ -54,7 +56,7 @@ export async function startImdsSimulator(): Promise<ImdsSimulator> {
   let instanceAction: { action: string; time: Date } | undefined;
   let rebalanceAt: Date | undefined;
   let lifecycle: string | null = 'InService';
-  let failures: { left: number; status: number; match: ((path: string, method: string) => boolean) | undefined } | undefined;
+  let failures: { left: number; status: number; match: ((path: string, method: string) => boolean) | undefined; body: string } | undefined;
   let delayMs = 0;
   let issued = 0;
   let instanceId = 'i-0123456789abcdef0';
@@ -71,7 +73,7 @@ export async function startImdsSimulator(): Promise<ImdsSimulator> {
     };
     if (failures && failures.left > 0 && (failures.match === undefined || failures.match(path, method))) {
       failures.left -= 1;
-      return send(failures.status, 'simulated failure');
+      return send(failures.status, failures.body);
     }
     if (path === TOKEN_PATH) {
       if (method !== 'PUT') return send(405);
@@ -113,6 +115,12 @@ export async function startImdsSimulator(): Promise<ImdsSimulator> {
       else handle(req, res);
     });
   });
+  const sockets = { accepted: 0, open: 0 };
+  server.on('connection', (socket) => {
+    sockets.accepted += 1;
+    sockets.open += 1;
+    socket.on('close', () => (sockets.open -= 1));
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
 
@@ -141,8 +149,8 @@ export async function startImdsSimulator(): Promise<ImdsSimulator> {
       if (value === null) tags.delete(key);
       else tags.set(key, value);
     },
-    failNext(n, status, match) {
-      failures = { left: n, status, match };
+    failNext(n, status, match, body = 'simulated failure') {
+      failures = { left: n, status, match, body };
     },
     delay(ms) {
       delayMs = ms;
@@ -153,6 +161,7 @@ export async function startImdsSimulator(): Promise<ImdsSimulator> {
     requests: () => [...log],
     count: (path, method) => log.filter((r) => (path === undefined || r.path === path) && (method === undefined || r.method === method)).length,
     tokensIssued: () => issued,
+    connections: () => ({ ...sockets }),
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -170,6 +170,7 @@ test('the lifecycle action is completed after the drain when IMDS says Terminate
     assert.ok(lines().some((l) => l.msg === 'CompleteLifecycleAction failed; the group terminates the instance when the hook times out'));
     await Promise.all([inService.close(), terminating.close(), rejected.close()]);
   } finally {
+    await imdsClient.close();
     await imds.close();
   }
 });

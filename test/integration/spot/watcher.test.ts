@@ -1,6 +1,7 @@
 /**
  * The spot watcher against the IMDS simulator: each distinct event once, going on through IMDS
- * failures and listener throws, and stop() leaving no timer behind. createSpotWatcher's modes.
+ * failures and listener throws, and stop() leaving no timer behind (and running onStop once).
+ * createSpotWatcher's modes, and its IMDS client closed by the watcher's stop().
  */
 import { test, beforeEach, afterEach } from 'vitest';
 import assert from 'node:assert/strict';
@@ -114,6 +115,28 @@ test('stop() is idempotent, aborts a poll in progress and leaves no timer', asyn
   assert.equal(started, 3);
 });
 
+test('stop() runs onStop once, after the poll in progress has ended', async () => {
+  const { logger } = memoryLogger();
+  const order: string[] = [];
+  const imdsClient = new ImdsClient({ endpoint: imds.url });
+  const watcher = new SpotWatcher({
+    imds: { get: async (path, signal) => imdsClient.get(path, signal).finally(() => order.push('poll')) },
+    logger,
+    intervalMs: 10,
+    onStop: async () => {
+      order.push('onStop');
+      await imdsClient.close();
+    },
+  });
+  watcher.start();
+  await waitFor(() => order.length >= 3, { what: 'a first poll' });
+  await Promise.all([watcher.stop(), watcher.stop()]);
+  await watcher.stop();
+  assert.equal(order.filter((o) => o === 'onStop').length, 1);
+  assert.equal(order.at(-1), 'onStop');
+  await waitFor(() => imds.connections().open === 0, { timeoutMs: 1_000, intervalMs: 10, what: "the IMDS client's sockets to close" });
+});
+
 test('INGEST_IMDS modes: off → none; auto → one probe, one info line when absent; on → a watcher even when absent', async () => {
   const { logger, lines } = memoryLogger();
   assert.equal(await createSpotWatcher({ mode: 'off', logger, endpoint: imds.url }), undefined);
@@ -121,7 +144,10 @@ test('INGEST_IMDS modes: off → none; auto → one probe, one info line when ab
   const auto = await createSpotWatcher({ mode: 'auto', logger, endpoint: imds.url });
   assert.ok(auto instanceof SpotWatcher);
   assert.equal(imds.count('/latest/api/token', 'PUT'), 1);
+  assert.equal(imds.connections().open, 1, "the probe's socket, kept alive");
   await auto.stop();
+  // the watcher owns the IMDS client createSpotWatcher made: stop() closes its agent (before keep-alive would)
+  await waitFor(() => imds.connections().open === 0, { timeoutMs: 1_000, intervalMs: 10, what: "the IMDS client's socket to close" });
 
   const url = imds.url;
   await imds.close();

@@ -24,6 +24,12 @@ test('defaults follow docs/design.md §3', () => {
   assert.equal(c.logLevel, 'warn');
 });
 
+test('AWS_EC2_METADATA_SERVICE_ENDPOINT is the IMDS endpoint (read here, not by the IMDS client)', () => {
+  assert.equal(loadConfig({ AWS_EC2_METADATA_SERVICE_ENDPOINT: 'http://127.0.0.1:1338' }).imdsEndpoint, 'http://127.0.0.1:1338');
+  assert.equal(loadConfig({ AWS_EC2_METADATA_SERVICE_ENDPOINT: '' }).imdsEndpoint, undefined);
+  assert.throws(() => loadConfig({ AWS_EC2_METADATA_SERVICE_ENDPOINT: 'not a url' }), /AWS_EC2_METADATA_SERVICE_ENDPOINT/);
+});
+
 test('queue mode uses the production data dir and listens on all interfaces', () => {
   const c = loadConfig({ INGEST_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123/q', INGEST_TEXT_EMBEDDING_MODEL: 'none' });
   assert.equal(c.localMode, false);
