@@ -16,6 +16,7 @@ import { Acknowledger } from './consumer/acknowledger.ts';
 import { Consumer } from './consumer/consumer.ts';
 import { p90Remaining } from './consumer/finish-predictor.ts';
 import { queueNameOf, readQueueDepth } from './consumer/queue-depth.ts';
+import { Shutdown } from './consumer/shutdown.ts';
 import { startHttpServer, type RunningHttpServer } from './http/server.ts';
 import { createLocalRuntime } from './local/runtime.ts';
 import { backlogRecord, EmfPublisher } from './observability/emf.ts';
@@ -133,65 +134,43 @@ export async function runDaemon(config: Config, logger: Logger): Promise<number>
     // the poller backs off failed receives itself; the gate only reports SQS
     gate.watch({ dependency: 'sqs', problem: () => consumer.queueProblem, holds: () => false });
 
-    let draining = false;
-    /** What started the drain, for /readyz when it is not a plain signal. */
-    let drainReason: string | undefined;
+    // One drain, whichever trigger comes first (signal, spot notice, rebalance, lifecycle); a later
+    // trigger with an earlier deadline may only shorten it (shutdown.ts).
+    const shutdown = new Shutdown({ target: consumer, logger, predict: p90Remaining, onStart: () => metrics.draining.set(1) });
     if (config.httpPort !== 0) {
       http = await startHttpServer({
         host: config.httpHost,
         port: config.httpPort,
         metrics,
         readiness: () => {
-          const trigger = drainReason !== undefined && !drainReason.startsWith('SIG') ? [drainReason] : [];
-          const problems = gate.problems();
-          const reasons = [...(draining ? ['draining', ...trigger] : []), ...problems];
+          const reason = shutdown.reason;
+          const trigger = reason !== undefined && !reason.startsWith('SIG') ? [reason] : [];
+          const reasons = [...(shutdown.requested ? ['draining', ...trigger] : []), ...gate.problems()];
           return { ready: reasons.length === 0, reasons };
         },
       });
       logger.info({ port: http.port, host: config.httpHost }, 'http endpoints listening');
     }
 
-    // One drain, whichever trigger comes first (signal, spot notice, rebalance, lifecycle); a later
-    // trigger with an earlier deadline may only shorten it. deadline: epoch ms, Infinity = none.
-    let startDrain: (reason: string, deadline: number, fields?: Record<string, unknown>) => void = () => undefined;
-    const stopped = new Promise<number>((resolve) => {
-      startDrain = (reason, deadline, fields = {}) => {
-        const deadlineField = Number.isFinite(deadline) ? { deadline: new Date(deadline).toISOString(), deadlineInMs: deadline - Date.now() } : { deadline: 'none' };
-        if (!draining) {
-          draining = true;
-          drainReason = reason;
-          metrics.draining.set(1);
-          void consumer.stopReceiving(); // at once; drain() below waits for the loop to end
-          consumer.shortenDrainDeadline(deadline);
-          logger.info({ reason, ...fields, ...deadlineField, inFlight: consumer.inFlight }, 'draining: stopped receiving');
-          resolve(deadline);
-        } else if (consumer.shortenDrainDeadline(deadline)) {
-          logger.warn({ reason, ...fields, ...deadlineField, inFlight: consumer.inFlight }, 'drain deadline moved earlier');
-        }
-      };
-    });
+    const graceDeadline = () => Date.now() + config.shutdownGraceSeconds * 1000;
     onSignal = (signal: NodeJS.Signals) => {
-      if (!draining) {
-        startDrain(signal, Date.now() + config.shutdownGraceSeconds * 1000, { signal, graceSeconds: config.shutdownGraceSeconds });
-      } else {
-        logger.warn({ signal, inFlight: consumer.inFlight }, 'second signal: releasing all in-flight messages now');
-        consumer.releaseAll(`second ${signal}`);
-      }
+      if (!shutdown.requested) shutdown.request(signal, graceDeadline(), { signal, graceSeconds: config.shutdownGraceSeconds });
+      else shutdown.forceNow(`second signal`, { signal });
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
 
     watcher
       ?.on('interruption', ({ action, time }) => {
-        startDrain('spot interruption', time.getTime() - config.spotSafetyMarginSeconds * 1000, { action, noticeTime: time.toISOString(), safetyMarginSeconds: config.spotSafetyMarginSeconds });
+        shutdown.request('spot interruption', time.getTime() - config.spotSafetyMarginSeconds * 1000, { action, noticeTime: time.toISOString(), safetyMarginSeconds: config.spotSafetyMarginSeconds });
       })
       .on('rebalance', ({ noticeTime }) => {
         if (config.rebalance === 'ignore') logger.info({ noticeTime: noticeTime.toISOString() }, 'rebalance recommendation ignored (INGEST_REBALANCE=ignore)');
-        else startDrain('rebalance recommendation', Number.POSITIVE_INFINITY, { noticeTime: noticeTime.toISOString() });
+        else shutdown.request('rebalance recommendation', Number.POSITIVE_INFINITY, { noticeTime: noticeTime.toISOString() });
       })
       .on('lifecycle', ({ state }) => {
         asg?.observeLifecycle(state);
-        if (state === 'Terminated') startDrain('lifecycle Terminated', Date.now() + config.shutdownGraceSeconds * 1000, { graceSeconds: config.shutdownGraceSeconds });
+        if (state === 'Terminated') shutdown.request('lifecycle Terminated', graceDeadline(), { graceSeconds: config.shutdownGraceSeconds });
       })
       .start();
 
@@ -223,7 +202,7 @@ export async function runDaemon(config: Config, logger: Logger): Promise<number>
     );
     await runtime.started?.();
     // a finite deadline also releases at once what is not expected to finish before it
-    await consumer.drain(await stopped, { predict: p90Remaining });
+    await shutdown.done;
     logger.info('drained: every received message is done or back on the queue');
     await asg?.afterDrain();
     return 0;

@@ -6,6 +6,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { Consumer as SqsConsumer } from 'sqs-consumer';
 import { Acknowledger } from '../../src/consumer/acknowledger.ts';
 import { Consumer } from '../../src/consumer/consumer.ts';
+import { Shutdown } from '../../src/consumer/shutdown.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { Metrics } from '../../src/observability/metrics.ts';
 
@@ -97,7 +98,9 @@ export function ours(capacity: number, { lingerMs }: { lingerMs?: number } = {})
         inFlight: () => consumer.inFlight,
         errors: () => acknowledger.errors + processErrors,
         async stop() {
-          await consumer.drain(Date.now() + 10_000);
+          const shutdown = new Shutdown({ target: consumer, logger: createLogger('silent') });
+          shutdown.request('bench', Date.now() + 10_000);
+          await shutdown.done;
           metrics.registry.clear();
         },
       };

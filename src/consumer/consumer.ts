@@ -12,7 +12,9 @@ import { Heartbeat } from './heartbeat.ts';
 import { JobDeadline } from './job-deadline.ts';
 import { Poller } from './poller.ts';
 import { totalReceives, type QueueMessage } from './queue-message.ts';
-import { Settler, type Settlement } from './settler.ts';
+import { Settler } from './settler.ts';
+import { Settlements } from './settlements.ts';
+import type { DrainTarget } from './shutdown.ts';
 import type { Dependency } from '../errors.ts';
 
 export interface ConsumerOptions {
@@ -50,40 +52,37 @@ export const JOB_TIMEOUT = (ms: number) => new IngestError('JOB_TIMEOUT', `the j
 export const RELEASE = (why: string) => new IngestError('RELEASED', `released: ${why}`, { retryable: true });
 
 /**
- * Receives messages (through the Poller), runs each under a lease heartbeat, and settles it into
- * exactly one outcome of docs/design.md §4. Drains on request: stop receiving, let work finish until a
- * deadline, then release (visibility 0) whatever is left.
+ * Receives messages (through the Poller), tracks the jobs in flight, and runs each under a lease
+ * heartbeat and its deadline; each finished job is settled into exactly one outcome of
+ * docs/design.md §4 by settlements.ts. The drain is shutdown.ts, which drives this as its DrainTarget.
  */
-export class Consumer {
+export class Consumer implements DrainTarget {
   readonly #o: ConsumerOptions;
   readonly #poller: Poller;
   readonly #jobs = new Map<string, AbortController>();
-  /** Settlements (delete / visibility / DLQ) still under way; their slots are already free. */
-  readonly #settling = new Set<Promise<void>>();
-  /** Messages made visible again (released, given back) since start: see drain(). */
-  #madeVisible = 0;
-  /** When drain() gives up waiting and releases what is left (epoch ms). */
-  #drainDeadline = Number.POSITIVE_INFINITY;
-  #deadlineTimer: NodeJS.Timeout | undefined;
-  #rearmDeadline: (() => void) | undefined;
+  readonly #settlements: Settlements;
   /** Why receiving is paused right now (holdReceiving), for the log. */
   #holdReason: string | undefined;
   /** When each in-flight job started (epoch ms), by message id. */
   readonly #startedAt = new Map<string, number>();
   /** Durations (ms) of the last jobs that finished 'done': the predictor's evidence. */
   readonly #durations: number[] = [];
-  readonly #settler: Settler;
-  /** Error codes of earlier attempts of messages this process has seen (bounded), by message id. */
-  readonly #codes = new Map<string, string[]>();
 
   constructor(options: ConsumerOptions) {
     this.#o = options;
-    this.#settler = new Settler({
+    const settler = new Settler({
       acknowledger: options.acknowledger,
       maxReceiveCount: options.maxReceiveCount,
       ...(options.backoff ? { backoff: options.backoff } : {}),
       ...(options.confirmDown ? { confirmDown: options.confirmDown } : {}),
       ...(options.anyDown ? { anyDown: options.anyDown } : {}),
+    });
+    this.#settlements = new Settlements({
+      settler,
+      logger: options.logger,
+      metrics: options.metrics,
+      maxReceiveCount: options.maxReceiveCount,
+      ...(options.onSettled ? { onSettled: options.onSettled } : {}),
     });
     this.#poller = new Poller({
       sqs: options.sqs,
@@ -92,7 +91,7 @@ export class Consumer {
       visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,
       ...(options.waitTimeSeconds === undefined ? {} : { waitTimeSeconds: options.waitTimeSeconds }),
       handle: (m) => this.#handle(m),
-      giveBack: (m) => this.#giveBack(m),
+      giveBack: (m) => this.#settlements.giveBack(m),
       holdFor: () => this.#holdFor(),
       onReceiveError: (err, n) => {
         options.metrics.receiveErrors.inc();
@@ -131,90 +130,41 @@ export class Consumer {
     this.#poller.start();
   }
 
-  /** Stop receiving at once (no new receive); in-flight work continues. */
-  stopReceiving(): Promise<void> {
-    return this.#poller.stop();
+  /**
+   * Stop receiving at once (no new receive); in-flight work continues. A long poll in progress
+   * returns on its own, unless `abort`.
+   */
+  stopReceiving(options: { abort?: boolean } = {}): Promise<void> {
+    return this.#poller.stop(options);
+  }
+
+  /** Messages made visible again (released, given back, rolled over) since start. */
+  get madeVisible(): number {
+    return this.#settlements.madeVisible;
+  }
+
+  /** Resolves once no job runs and every settlement has been sent. */
+  async idle(): Promise<void> {
+    await this.#poller.idle();
+    await this.#settlements.idle();
+  }
+
+  /** Flushes and closes the acknowledger: after the last settlement. */
+  close(): Promise<void> {
+    return this.#o.acknowledger.close();
   }
 
   /**
    * Give every in-flight message back to the queue now. A long poll in progress is never aborted
    * here: abandoned, it stays alive on the SQS side and can swallow the very messages just
-   * released, hiding them for a whole visibility timeout. drain() waits for it instead.
+   * released, hiding them for a whole visibility timeout. The drain waits for it instead.
    */
   releaseAll(why: string): void {
     for (const controller of this.#jobs.values()) controller.abort(RELEASE(why));
   }
 
-  /**
-   * Stop receiving, wait for in-flight work until `deadline` (epoch ms; Infinity waits for it all),
-   * release what is left, and wait until every message is settled (deleted or back on the queue).
-   * The deadline can be moved earlier while the drain runs: see shortenDrainDeadline().
-   */
-  async drain(deadline: number = Number.POSITIVE_INFINITY, options: { predict?: FinishPredictor } = {}): Promise<void> {
-    this.#drainDeadline = Math.min(this.#drainDeadline, deadline);
-    const { predict } = options;
-    const visibleBefore = this.#madeVisible;
-    let loopEnded = false;
-    const stopped = this.stopReceiving().then(() => (loopEnded = true));
-    const workDone = (async () => {
-      await this.#poller.idle();
-      while (this.#settling.size > 0) await Promise.allSettled([...this.#settling]);
-    })();
-    const deadlineReached = new Promise<void>((resolve) => {
-      const arm = () => {
-        clearTimeout(this.#deadlineTimer);
-        if (predict) this.#releaseUnlikely(predict);
-        const wait = this.#drainDeadline - Date.now();
-        if (wait <= 0) resolve();
-        // setTimeout caps at 2^31-1 ms: a longer wait is re-armed when that one fires
-        else if (Number.isFinite(wait)) this.#deadlineTimer = setTimeout(arm, Math.min(wait, 2 ** 31 - 1));
-      };
-      this.#rearmDeadline = arm;
-      arm();
-    });
-    // with a predictor, look again every second: a job's chances shrink as the deadline nears
-    const recheck = predict ? setInterval(() => this.#releaseUnlikely(predict), 1_000).unref() : undefined;
-    await Promise.race([workDone, deadlineReached]).finally(() => {
-      clearInterval(recheck);
-      clearTimeout(this.#deadlineTimer);
-      this.#rearmDeadline = undefined;
-    });
-    if (this.inFlight > 0) this.releaseAll('drain deadline reached');
-    await workDone;
-    if (!loopEnded) {
-      if (this.#madeVisible === visibleBefore) {
-        // Nothing was handed back, so nothing can be swallowed by an abandoned poll: exit now.
-        await this.#poller.stop({ abort: true });
-      } else {
-        this.#o.logger.info('waiting for the last long poll to return, so it cannot hide a released message');
-      }
-    }
-    await stopped;
-    await this.#poller.idle();
-    while (this.#settling.size > 0) await Promise.allSettled([...this.#settling]);
-    await this.#o.acknowledger.close();
-  }
-
-  /**
-   * Move the drain deadline earlier (a later one is ignored: a drain is only ever shortened). Works
-   * before drain() is called too: that drain then starts with the earlier of the two.
-   */
-  shortenDrainDeadline(deadline: number): boolean {
-    if (!(deadline < this.#drainDeadline)) return false;
-    this.#drainDeadline = deadline;
-    this.#rearmDeadline?.();
-    return true;
-  }
-
-  /** The deadline of the drain in progress (Infinity: none yet, or none at all). */
-  get drainDeadline(): number {
-    return this.#drainDeadline;
-  }
-
-  /** Release at once every in-flight job expected to finish after the drain deadline. */
-  #releaseUnlikely(predict: FinishPredictor): void {
-    const deadline = this.#drainDeadline;
-    if (!Number.isFinite(deadline)) return;
+  /** Release at once every in-flight job expected to finish after `deadline`. */
+  releaseUnlikely(deadline: number, predict: FinishPredictor): void {
     const now = Date.now();
     for (const [id, controller] of this.#jobs) {
       if (controller.signal.aborted) continue;
@@ -230,8 +180,8 @@ export class Consumer {
   async #handle(message: QueueMessage): Promise<void> {
     const { logger, metrics, acknowledger, visibilityTimeoutSeconds } = this.#o;
     const log = logger.child({ messageId: message.messageId, receiveCount: totalReceives(message) });
-    if (this.#settler.rollsOverOnReceipt(message)) {
-      await this.#rollOverOnReceipt(message, log);
+    if (this.#settlements.rollsOverOnReceipt(message)) {
+      await this.#settlements.rollOver(message, log);
       return;
     }
     const controller = new AbortController();
@@ -301,9 +251,8 @@ export class Consumer {
     metrics.inFlight.dec();
     this.#inFlightChanged(log);
     // The slot is free as soon as the work is: the delete is batched and may wait a few ms for
-    // company, and a slot held through that wait would idle (drain() waits for these).
-    const settling = this.#settle(message, result, log).finally(() => this.#settling.delete(settling));
-    this.#settling.add(settling);
+    // company, and a slot held through that wait would idle (idle() waits for these).
+    this.#settlements.add(message, result, log);
   }
 
   #inFlightChanged(log: Logger): void {
@@ -311,16 +260,6 @@ export class Consumer {
       this.#o.onInFlightChange?.(this.#jobs.size);
     } catch (err) {
       log.warn({ err }, 'an onInFlightChange listener failed');
-    }
-  }
-
-  async #giveBack(message: QueueMessage): Promise<void> {
-    try {
-      await this.#settler.settle(message, 'released', undefined, this.#earlierCodes(message));
-      this.#madeVisible += 1;
-      this.#o.logger.info({ messageId: message.messageId }, 'received while stopping: given back to the queue');
-    } catch (err) {
-      this.#o.logger.warn({ messageId: message.messageId, err: classifyError(err) }, 'could not give back a message; it reappears after its visibility timeout');
     }
   }
 
@@ -340,63 +279,5 @@ export class Consumer {
     } finally {
       grace.abort(); // no timer left behind
     }
-  }
-
-  async #rollOverOnReceipt(message: QueueMessage, log: Logger): Promise<void> {
-    try {
-      await this.#settler.rollOverOnReceipt(message, this.#earlierCodes(message));
-      this.#madeVisible += 1;
-      log.info({ maxReceiveCount: this.#o.maxReceiveCount }, 'last receive before SQS redrive: sent again as a new message (its receives and codes carried), so nothing reaches the DLQ without a reason');
-    } catch (err) {
-      log.warn({ err: classifyError(err) }, 'could not send the message again; it reappears after its visibility timeout');
-    }
-  }
-
-  #earlierCodes(message: QueueMessage): string[] {
-    return [...(message.earlierCodes ?? []), ...(this.#codes.get(message.messageId) ?? [])];
-  }
-
-  #rememberCode(message: QueueMessage, code: string | undefined, outcome: Settlement['outcome']): void {
-    if (outcome === 'retry' && code !== undefined) {
-      const codes = this.#codes.get(message.messageId) ?? [];
-      this.#codes.delete(message.messageId); // re-inserted last: the map's order is its age
-      this.#codes.set(message.messageId, [...codes, code].slice(-20));
-      if (this.#codes.size > 10_000) this.#codes.delete(this.#codes.keys().next().value!);
-    } else {
-      this.#codes.delete(message.messageId);
-    }
-  }
-
-  async #settle(message: QueueMessage, result: JobResult, log: Logger): Promise<void> {
-    const { metrics } = this.#o;
-    let outcome = result.outcome;
-    let settlement: Settlement | undefined;
-    const ms = Date.now() - message.receivedAt;
-    const error = result.error;
-    try {
-      settlement = await this.#settler.settle(message, outcome, error, this.#earlierCodes(message));
-      outcome = settlement.outcome;
-      if (outcome === 'released') this.#madeVisible += 1;
-      if (result.outcome === 'dead-letter' && outcome === 'retry') log.warn('no dead-letter queue known: the message is retried');
-    } catch (err) {
-      // The message stays on the queue and reappears when its visibility lapses: nothing is lost.
-      log.error({ err: classifyError(err), outcome }, 'could not settle message; it will reappear after its visibility timeout');
-    }
-    this.#rememberCode(message, error?.code, outcome);
-    metrics.messages.inc({ outcome });
-    try {
-      this.#o.onSettled?.(message, outcome, result);
-    } catch (err) {
-      log.warn({ err }, 'an onSettled listener failed');
-    }
-    const how = settlement?.via === undefined ? {} : { via: settlement.via, visibleInSeconds: settlement.delaySeconds };
-    const line = {
-      outcome, ms, events: result.events, ...how,
-      ...(settlement?.kept ? { kept: settlement.kept } : {}),
-      ...(error ? { code: error.code, reason: error.message, ...(error.dependency ? { dependency: error.dependency } : {}) } : {}),
-    };
-    if (outcome === 'dead-letter') log.error(line, `message dead-lettered: ${error?.code}`);
-    else if (outcome === 'retry' || outcome === 'released') log.warn(line, `message ${outcome}${error ? `: ${error.code}` : ''}`);
-    else log.info(line, `message ${outcome}`);
   }
 }

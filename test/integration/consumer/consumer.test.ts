@@ -8,13 +8,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateQueueCommand } from '@aws-sdk/client-sqs';
 import { Acknowledger } from '../../../src/consumer/acknowledger.ts';
 import { Consumer } from '../../../src/consumer/consumer.ts';
-import { p90Remaining } from '../../../src/consumer/finish-predictor.ts';
+import { p90Remaining, type FinishPredictor } from '../../../src/consumer/finish-predictor.ts';
+import { Shutdown } from '../../../src/consumer/shutdown.ts';
 import { discoverDlqUrl } from '../../../src/consumer/dlq-discovery.ts';
 import { permanent, transient } from '../../../src/errors.ts';
 import { Metrics } from '../../../src/observability/metrics.ts';
 import type { JobResult, MessageProcessor } from '../../../src/pipeline/job.ts';
 import { createQueuePair, queueCounts, receiveVisible, send, testSqs, uniqueName } from '../../support/aws.ts';
 import { memoryLogger } from '../../support/silent-logger.ts';
+import { createLogger } from '../../../src/observability/logger.ts';
 import { waitFor } from '../../support/wait-for.ts';
 
 const sqs = testSqs();
@@ -38,6 +40,13 @@ function makeConsumer(
 }
 
 const done: JobResult = { outcome: 'done', events: [] };
+
+/** Drains the consumer through a Shutdown, as the daemon does; resolves when it is drained. */
+function drain(consumer: Consumer, deadline = Number.POSITIVE_INFINITY, predict?: FinishPredictor): Promise<void> {
+  const shutdown = new Shutdown({ target: consumer, logger: createLogger('silent'), ...(predict ? { predict } : {}) });
+  shutdown.request('test', deadline);
+  return shutdown.done;
+}
 
 /** A job that holds its slot until its signal is aborted (released), then reports a retry. */
 const untilReleased = (onStart: () => void): MessageProcessor => async (_m, ctx) => {
@@ -79,7 +88,7 @@ test('never holds more messages than free slots, and one slow message does not b
   assert.equal(finished.includes('slow'), false);
   releaseSlow();
   await waitFor(() => finished.length === 12, { what: 'slow message' });
-  await consumer.drain(Date.now() + 5_000);
+  await drain(consumer, Date.now() + 5_000);
   assert.ok(maxActive <= 3, `at most 3 in flight, saw ${maxActive}`);
   assert.equal((await queueCounts(sqs, queueUrl)).total, 0, 'every message deleted');
   assert.match(await metrics.registry.metrics(), /spot_ingest_messages_total\{outcome="done"\} 12/);
@@ -106,7 +115,7 @@ test('the lease keeps a slow message invisible past its visibility timeout, and 
     await sleep(250);
   }
   finish();
-  await consumer.drain(Date.now() + 5_000);
+  await drain(consumer, Date.now() + 5_000);
   assert.equal((await queueCounts(sqs, queueUrl)).total, 0);
   const text = await metrics.registry.metrics();
   assert.match(text, /spot_ingest_visibility_extensions_total\{result="ok"\} [1-9]/);
@@ -125,7 +134,7 @@ test('a transient failure is retried with backoff, then succeeds; nothing is dea
   });
   consumer.start();
   await waitFor(() => attempts.length === 3, { what: 'third attempt', timeoutMs: 20_000 });
-  await consumer.drain(Date.now() + 5_000);
+  await drain(consumer, Date.now() + 5_000);
   assert.deepEqual(attempts, [1, 2, 3], 'ApproximateReceiveCount grows');
   assert.equal((await queueCounts(sqs, queueUrl)).total, 0);
   assert.equal((await queueCounts(sqs, dlqUrl)).total, 0);
@@ -143,7 +152,7 @@ test('a permanent failure goes to the DLQ at once with its error attributes', as
     const m = await receiveVisible(sqs, dlqUrl);
     return m.length > 0 ? m : null;
   }, { what: 'DLQ message' });
-  await consumer.drain(Date.now() + 5_000);
+  await drain(consumer, Date.now() + 5_000);
   assert.equal(dead!.Body, '{"not":"a known shape"}');
   const attrs = dead!.MessageAttributes!;
   assert.equal(attrs.ErrorCode?.StringValue, 'MESSAGE_UNKNOWN_FORMAT');
@@ -166,7 +175,7 @@ test('without a DLQ a permanent failure is left for SQS redrive (treated as retr
   });
   consumer.start();
   await waitFor(() => calls >= 1, { what: 'first attempt' });
-  await consumer.drain(Date.now() + 5_000);
+  await drain(consumer, Date.now() + 5_000);
   assert.equal((await queueCounts(sqs, queueUrl)).total, 1, 'the message is still on the queue');
 });
 
@@ -178,7 +187,7 @@ test('drain past its deadline releases in-flight work at once (visibility 0)', a
   consumer.start();
   await waitFor(() => started, { what: 'job start' });
   // the job ends only when released: drain() returning at all means the deadline released it
-  await consumer.drain(Date.now() + 300);
+  await drain(consumer, Date.now() + 300);
   // visible again as soon as drain() returns, not after the 30 s visibility timeout
   const counts = await queueCounts(sqs, queueUrl);
   assert.equal(counts.inFlight, 0);
@@ -195,15 +204,23 @@ test('a drain without a deadline waits; a deadline moved earlier while it runs r
   consumer.start();
   await waitFor(() => started, { what: 'job start' });
   let drained = false;
-  const draining = consumer.drain().then(() => (drained = true));
+  const { logger, lines } = memoryLogger();
+  const shutdown = new Shutdown({ target: consumer, logger });
+  assert.equal(shutdown.requested, false);
+  assert.equal(shutdown.request('SIGTERM', Number.POSITIVE_INFINITY), true);
+  const draining = shutdown.done.then(() => (drained = true));
   await waitFor(() => !consumer.receiving, { what: 'receiving to stop' });
-  assert.equal(consumer.drainDeadline, Number.POSITIVE_INFINITY);
+  assert.equal(shutdown.deadline, Number.POSITIVE_INFINITY);
+  assert.equal(shutdown.reason, 'SIGTERM');
   assert.equal(consumer.inFlight, 1, 'no deadline: the job keeps running');
   const t0 = Date.now();
-  assert.equal(consumer.shortenDrainDeadline(t0 + 400), true);
-  assert.equal(consumer.shortenDrainDeadline(t0 + 60_000), false, 'a later deadline never extends the drain');
+  assert.equal(shutdown.request('spot interruption', t0 + 400), true);
+  assert.equal(shutdown.request('rebalance recommendation', t0 + 60_000), false, 'a later deadline never extends the drain');
+  assert.equal(shutdown.reason, 'SIGTERM', 'the first trigger stays the reason');
+  assert.equal(shutdown.deadline, t0 + 400);
   assert.equal(drained, false);
   await draining; // the job ends only when released
+  assert.deepEqual(lines().map((l) => l.msg).filter((m) => String(m).startsWith('drain')), ['draining: stopped receiving', 'drain deadline moved earlier']);
   assert.ok(Date.now() >= t0 + 400, 'released at the moved deadline, not before it');
   assert.match(await metrics.registry.metrics(), /outcome="released"\} 1/);
   assert.equal((await queueCounts(sqs, queueUrl)).inFlight, 0, 'visible again at once');
@@ -228,7 +245,7 @@ test('with a predictor, a drain releases at once the jobs not expected to finish
   await waitFor(() => finished.length === 6, { what: 'six fast jobs (the evidence)' });
   await send(sqs, queueUrl, 'slow');
   await waitFor(() => slowStarted, { what: 'the slow job to start', timeoutMs: 5_000 });
-  await consumer.drain(Date.now() + 8_000, { predict: p90Remaining });
+  await drain(consumer, Date.now() + 8_000, p90Remaining);
   // released by the prediction (it says so), not by the 8 s deadline
   assert.ok(lines().some((l) => l.msg === 'releasing early: not expected to finish before the drain deadline'));
   assert.equal((await queueCounts(sqs, queueUrl)).visible, 1, 'the slow message is back on the queue');
@@ -242,7 +259,7 @@ test('failed receives are retried with backoff and reported as a queue problem (
   await waitFor(() => consumer.queueProblem, { what: 'queue problem reported', timeoutMs: 20_000 });
   assert.match(consumer.queueProblem ?? '', /sqs: \d+ receives failed in a row/);
   assert.match(await metrics.registry.metrics(), /spot_ingest_receive_errors_total [3-9]/);
-  await consumer.drain(Date.now() + 1_000);
+  await drain(consumer, Date.now() + 1_000);
 });
 
 test('while a dependency asks to hold, nothing is received (messages keep their receive count); receiving resumes after', async () => {
@@ -269,7 +286,7 @@ test('while a dependency asks to hold, nothing is received (messages keep their 
   await waitFor(() => seen.length === 3, { what: 'the held messages processed', timeoutMs: 10_000 });
   assert.deepEqual(seen, [1, 1, 1], 'first receive for each: the hold used up no receive count');
   assert.ok(lines().some((l) => l.msg === 'receiving resumed'));
-  await consumer.drain(Date.now() + 5_000);
+  await drain(consumer, Date.now() + 5_000);
 });
 
 test('a job past its deadline is aborted; one that ignores the abort is left behind, and its slot is free all the same', async () => {
@@ -294,6 +311,26 @@ test('a job past its deadline is aborted; one that ignores the abort is left beh
     assert.ok(Number(/^spot_ingest_job_timeouts_total (\d+)$/m.exec(await metrics.registry.metrics())?.[1]) >= 2);
     assert.deepEqual([...new Set(seen)].sort(), ['polite', 'stubborn']);
   } finally {
-    await consumer.drain(Date.now());
+    await drain(consumer, Date.now());
   }
+});
+
+test('forceNow gives every job back at once, whatever the deadline; the shutdown is done when they are back on the queue', async () => {
+  const { queueUrl, dlqUrl } = await createQueuePair(sqs, uniqueName('force'));
+  await send(sqs, queueUrl, 'a');
+  await send(sqs, queueUrl, 'b');
+  let started = 0;
+  const { consumer, metrics } = makeConsumer(queueUrl, dlqUrl, untilReleased(() => (started += 1)));
+  consumer.start();
+  await waitFor(() => started === 2, { what: 'both jobs to start' });
+  const { logger, lines } = memoryLogger();
+  const shutdown = new Shutdown({ target: consumer, logger });
+  shutdown.request('SIGTERM', Date.now() + 600_000);
+  await waitFor(() => !consumer.receiving, { what: 'receiving to stop' });
+  assert.equal(consumer.inFlight, 2, 'a ten-minute deadline: the jobs keep running');
+  shutdown.forceNow('second signal', { signal: 'SIGTERM' });
+  await shutdown.done;
+  assert.ok(lines().some((l) => l.msg === 'second signal: releasing all in-flight messages now' && l.signal === 'SIGTERM'));
+  assert.match(await metrics.registry.metrics(), /outcome="released"\} 2/);
+  assert.equal((await queueCounts(sqs, queueUrl)).visible, 2, 'both back on the queue at once');
 });
