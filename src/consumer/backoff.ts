@@ -3,7 +3,7 @@
  * transiently, growing with its ApproximateReceiveCount, with "equal jitter" so a burst of failures
  * does not come back in lock-step.
  */
-import { equalJitterBackoff } from '../lib/backoff.ts';
+import { jitteredBackoff } from '../lib/backoff.ts';
 
 export interface BackoffPolicy {
   baseSeconds: number;
@@ -17,6 +17,6 @@ const SQS_MAX_VISIBILITY = 43_200;
 
 export function retryDelaySeconds(receiveCount: number, policy: BackoffPolicy = defaultBackoff, random: () => number = Math.random): number {
   const attempt = Math.max(1, Math.floor(receiveCount));
-  const delay = equalJitterBackoff(attempt - 1, policy.baseSeconds, Math.min(policy.maxSeconds, SQS_MAX_VISIBILITY), random);
+  const delay = jitteredBackoff(attempt - 1, policy.baseSeconds, Math.min(policy.maxSeconds, SQS_MAX_VISIBILITY), 0.5, random);
   return Math.max(1, Math.round(delay));
 }

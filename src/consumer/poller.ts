@@ -1,6 +1,11 @@
 import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { toQueueMessage, type QueueMessage } from './queue-message.ts';
+import { jitteredBackoff } from '../lib/backoff.ts';
+
+/** Failed receives back off from 0.5 s, doubling, up to 30 s. */
+const RECEIVE_RETRY_BASE_MS = 500;
+const RECEIVE_RETRY_MAX_MS = 30_000;
 
 export interface PollerOptions {
   sqs: SQSClient;
@@ -113,7 +118,7 @@ export class Poller {
         if (this.#stopping) break;
         this.#failures += 1;
         this.#o.onReceiveError(err, this.#failures);
-        const delayMs = Math.min(30_000, 500 * 2 ** Math.min(this.#failures - 1, 6)) * (0.5 + Math.random() / 2);
+        const delayMs = jitteredBackoff(this.#failures - 1, RECEIVE_RETRY_BASE_MS, RECEIVE_RETRY_MAX_MS);
         await sleep(delayMs, undefined, { signal }).catch(() => undefined);
       }
     }

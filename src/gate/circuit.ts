@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { IngestError, type Dependency } from '../errors.ts';
 import { classifyError } from '../pipeline/classify.ts';
 import { isOutage } from './outage.ts';
-import { equalJitterBackoff } from '../lib/backoff.ts';
+import { jitteredBackoff } from '../lib/backoff.ts';
 
 export type Probe = (signal: AbortSignal) => Promise<void>;
 
@@ -139,7 +139,7 @@ export class Circuit {
     const min = this.#o.probeMinMs ?? 1_000;
     const max = this.#o.probeMaxMs ?? 30_000;
     for (let attempt = 0; !signal.aborted; attempt++) {
-      const waited = await sleep(equalJitterBackoff(attempt, min, max), true, { signal }).catch(() => false);
+      const waited = await sleep(jitteredBackoff(attempt, min, max), true, { signal }).catch(() => false);
       if (!waited) return;
       try {
         await this.#probeOnce(signal);

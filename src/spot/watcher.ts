@@ -7,6 +7,7 @@
  */
 import type { Logger } from '../observability/logger.ts';
 import type { ImdsClient } from './imds-client.ts';
+import { jitteredBackoff } from '../lib/backoff.ts';
 
 export const INSTANCE_ACTION_PATH = '/latest/meta-data/spot/instance-action';
 export const REBALANCE_PATH = '/latest/meta-data/events/recommendations/rebalance';
@@ -144,8 +145,8 @@ export class SpotWatcher {
 
   #nextDelay(): number {
     if (this.#failures === 0) return this.#intervalMs;
-    const base = Math.min(this.#maxBackoffMs, this.#intervalMs * 2 ** Math.min(this.#failures - 1, 10));
-    return Math.round(base * (0.75 + Math.random() / 4));
+    // a quarter of jitter: the watcher must not wait much less than its backoff, nor all in step
+    return Math.round(jitteredBackoff(this.#failures - 1, this.#intervalMs, this.#maxBackoffMs, 0.25));
   }
 
   async #pollInstanceAction(signal: AbortSignal): Promise<void> {

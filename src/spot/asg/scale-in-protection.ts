@@ -13,6 +13,7 @@
 import type { Logger } from '../../observability/logger.ts';
 import { classifyError } from '../../pipeline/classify.ts';
 import type { AutoScalingPort, TargetResolver } from './port.ts';
+import { jitteredBackoff } from '../../lib/backoff.ts';
 
 export interface ScaleInProtectionOptions {
   asg: Pick<AutoScalingPort, 'setInstanceProtection'>;
@@ -163,11 +164,11 @@ export class ScaleInProtection {
         this.#o.logger.warn({ err: { code: e.code, message: e.message }, protectedFromScaleIn: value, consecutiveFailures: n }, 'SetInstanceProtection failed; retrying with backoff');
       }
       // a rejection (no such group, instance not InService, access denied) will not go away soon
-      const base = e.retryable ? Math.min(this.#maxBackoffMs, this.#minBackoffMs * 2 ** Math.min(n - 1, 16)) : this.#maxBackoffMs;
+      const delay = jitteredBackoff(e.retryable ? n - 1 : Number.POSITIVE_INFINITY, this.#minBackoffMs, this.#maxBackoffMs, 0.25);
       this.#retryTimer = setTimeout(() => {
         this.#retryTimer = undefined;
         this.#reconcile();
-      }, Math.round(base * (0.75 + Math.random() / 4)));
+      }, Math.round(delay));
       this.#retryTimer.unref();
     }
   }

@@ -6,7 +6,7 @@ import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { Circuit, type Probe } from '../../../src/gate/circuit.ts';
 import { isIngestError, permanent, transient } from '../../../src/errors.ts';
-import { equalJitterBackoff as backoffMs } from '../../../src/lib/backoff.ts';
+import { jitteredBackoff as backoffMs } from '../../../src/lib/backoff.ts';
 import { waitFor } from '../../support/wait-for.ts';
 
 const refused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
@@ -116,10 +116,13 @@ test('stop() ends the probe loop: nothing keeps running', async () => {
   assert.equal(c.open, true, 'stop keeps the state');
 });
 
-test('probe backoff: from min, doubling, capped at max, with equal jitter', () => {
-  assert.equal(backoffMs(0, 1000, 30_000, () => 0), 500);
-  assert.equal(backoffMs(0, 1000, 30_000, () => 1), 1000);
-  assert.equal(backoffMs(3, 1000, 30_000, () => 1), 8000);
-  assert.equal(backoffMs(10, 1000, 30_000, () => 1), 30_000);
-  assert.equal(backoffMs(50, 1000, 30_000, () => 0), 15_000);
+test('probe backoff: from min, doubling, capped at max, with equal jitter; a quarter of jitter keeps 75 % fixed', () => {
+  assert.equal(backoffMs(0, 1000, 30_000, 0.5, () => 0), 500);
+  assert.equal(backoffMs(0, 1000, 30_000, 0.5, () => 1), 1000);
+  assert.equal(backoffMs(3, 1000, 30_000, 0.5, () => 1), 8000);
+  assert.equal(backoffMs(10, 1000, 30_000, 0.5, () => 1), 30_000);
+  assert.equal(backoffMs(50, 1000, 30_000, 0.5, () => 0), 15_000);
+  assert.equal(backoffMs(Number.POSITIVE_INFINITY, 1000, 30_000, 0.5, () => 0), 15_000);
+  assert.equal(backoffMs(1, 1000, 30_000, 0.25, () => 0), 1500);
+  assert.equal(backoffMs(1, 1000, 30_000, 0.25, () => 1), 2000);
 });
