@@ -16,6 +16,7 @@ import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { discoverDlqUrl } from '../consumer/dlq-discovery.ts';
 import { parseMessageBody } from '../messages/parse.ts';
 import { explainAwsError, localStackClients, readRunningLocalStack } from './aws-target.ts';
+import { textTable } from '../lib/text-table.ts';
 
 /** `dlq list` hides what it receives for this long, then makes it visible again at once. */
 export const LIST_VISIBILITY_SECONDS = 2;
@@ -151,17 +152,6 @@ export async function listDeadLetters(sqs: SQSClient, dlqUrl: string, limit: num
 
 const truncate = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
-/** Terminal columns of `text`: East Asian wide and fullwidth characters (Japanese keys) take two. */
-export function displayWidth(text: string): number {
-  let width = 0;
-  for (const ch of text) {
-    width += /[\u1100-\u115F\u2E80-\u303E\u3041-\u33FF\u3400-\u4DBF\u4E00-\u9FFF\uA000-\uA4CF\uAC00-\uD7A3\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFF60\uFFE0-\uFFE6\u{1F300}-\u{1F64F}\u{1F900}-\u{1F9FF}\u{20000}-\u{3FFFD}]/u.test(ch) ? 2 : 1;
-  }
-  return width;
-}
-
-const padEnd = (text: string, width: number) => text + ' '.repeat(Math.max(0, width - displayWidth(text)));
-
 export function formatDeadLetters(letters: DeadLetter[], dlqUrl: string, more: boolean): string {
   if (letters.length === 0) return `the dead-letter queue ${dlqUrl} is empty\n`;
   const rows = letters.map((l) => [
@@ -174,11 +164,9 @@ export function formatDeadLetters(letters: DeadLetter[], dlqUrl: string, more: b
     l.errorMessage === null ? '-' : truncate(l.errorMessage.replace(/\s+/g, ' '), 80),
   ]);
   const header = ['MESSAGE ID', 'ORIGINAL MESSAGE ID', 'ERROR CODE', 'FAILED AT', 'RECEIVES', 'KEY(S)', 'ERROR MESSAGE'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => displayWidth(r[i]!))));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : padEnd(c, widths[i]!))).join('  ').trimEnd();
   const count = `${letters.length}${more ? '+' : ''} dead-lettered message${letters.length === 1 ? '' : 's'}`;
   return [
-    `${count} on ${dlqUrl}:`, '', line(header), ...rows.map(line), '',
+    `${count} on ${dlqUrl}:`, '', ...textTable(header, rows, { lastUnpadded: true }), '',
     ...(more ? [`(stopped at --limit ${letters.length}; there may be more)`] : []),
     ...(letters.some((l) => l.errorCode === null) ? ['"-" in ERROR CODE: not dead-lettered by spot-ingest (e.g. moved by SQS after maxReceiveCount: retries exhausted).'] : []),
     'Move them back with: spot-ingest dlq redrive <message id>… | --all',

@@ -13,6 +13,7 @@ import { DirectoryStorage } from '../adapters/storage/directory.ts';
 import { loadConfig } from '../config.ts';
 import type { MessageOutcome } from '../observability/metrics.ts';
 import { eventsOf, fakeMessage, openOneShotPipeline, type OneShotConfig } from './one-shot-pipeline.ts';
+import { textTable } from '../lib/text-table.ts';
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -189,26 +190,6 @@ export async function replayFixtures(fixtures: Fixture[], options: ReplayOptions
   };
 }
 
-/** Terminal columns a string takes (East Asian wide and full-width characters count 2). */
-export function displayWidth(text: string): number {
-  let width = 0;
-  for (const ch of text) {
-    const cp = ch.codePointAt(0)!;
-    if ((cp >= 0x300 && cp <= 0x36f) || cp === 0x200b || (cp >= 0xfe00 && cp <= 0xfe0f)) continue;
-    const wide =
-      (cp >= 0x1100 && cp <= 0x115f) || (cp >= 0x2e80 && cp <= 0x303e) || (cp >= 0x3041 && cp <= 0x33ff) ||
-      (cp >= 0x3400 && cp <= 0x4dbf) || (cp >= 0x4e00 && cp <= 0x9fff) || (cp >= 0xa000 && cp <= 0xa4cf) ||
-      (cp >= 0xac00 && cp <= 0xd7a3) || (cp >= 0xf900 && cp <= 0xfaff) || (cp >= 0xfe30 && cp <= 0xfe4f) ||
-      (cp >= 0xff00 && cp <= 0xff60) || (cp >= 0xffe0 && cp <= 0xffe6) || (cp >= 0x1f300 && cp <= 0x1faff) ||
-      (cp >= 0x20000 && cp <= 0x3fffd);
-    width += wide ? 2 : 1;
-  }
-  return width;
-}
-
-const padEnd = (text: string, width: number) => text + ' '.repeat(Math.max(0, width - displayWidth(text)));
-const padStart = (text: string, width: number) => ' '.repeat(Math.max(0, width - displayWidth(text))) + text;
-
 /** The summary table: one row per file event (one per message when it named no file), then the counts and the errors. */
 export function formatReport(report: ReplayReport): string {
   const header = ['MESSAGE', 'FILE/KEY', 'OUTCOME', 'SOURCE', 'CHARS', 'PAGES', 'MS PER STEP', 'CODE'];
@@ -230,10 +211,7 @@ export function formatReport(report: ReplayReport): string {
       ]);
     });
   }
-  const widths = header.map((h, c) => Math.max(displayWidth(h), ...rows.map((r) => displayWidth(r[c] ?? ''))));
-  const line = (cells: string[]) =>
-    cells.map((cell, c) => (right.has(c) ? padStart(cell, widths[c]!) : padEnd(cell, widths[c]!))).join('  ').trimEnd();
-  const out = [line(header), line(widths.map((w) => '─'.repeat(w))), ...rows.map(line), ''];
+  const out = [...textTable(header, rows, { right, rule: true }), ''];
   const order: MessageOutcome[] = ['done', 'duplicate', 'stale', 'retry', 'dead-letter', 'released'];
   const counts = order.filter((o) => report.counts[o]).map((o) => `${report.counts[o]} ${o}`).join(', ');
   const n = report.messages.length;
