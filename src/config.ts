@@ -191,6 +191,16 @@ export interface Config {
   /** Test hook only: a PDF or image whose bytes contain this string hangs its worker thread (never set it in production). */
   testHangMarker: string | undefined;
   logLevel: string;
+  /** LOG_LEVEL as set (undefined: unset): the one-shot commands default to `warn` instead. */
+  logLevelSetting: string | undefined;
+  /** AWS_EC2_METADATA_DISABLED=true: the AWS SDK's own switch for "there is no IMDS here". */
+  imdsDisabled: boolean;
+  /**
+   * The environment this configuration was read from, for the AWS SDK clients: they read their own
+   * variables (AWS_REGION, AWS_ENDPOINT_URL_*, AWS_PROFILE…) from it. No other module reads
+   * process.env.
+   */
+  env: Readonly<NodeJS.ProcessEnv>;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -263,6 +273,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dlqSweepSeconds: e.INGEST_DLQ_SWEEP_SECONDS ?? 60,
     // local mode prints a progress line per file; its JSON log (on stderr) keeps to warnings
     logLevel: e.LOG_LEVEL ?? (localMode ? 'warn' : 'info'),
+    logLevelSetting: e.LOG_LEVEL,
+    imdsDisabled: env.AWS_EC2_METADATA_DISABLED?.trim().toLowerCase() === 'true',
+    env,
   };
 }
 

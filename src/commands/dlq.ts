@@ -63,7 +63,7 @@ async function resolveDlq(config: Config): Promise<DlqTarget> {
     return { sqs: clients.sqs, dlqUrl: stack.dlqUrl, queueUrl: stack.queueUrl, destroy: () => clients.destroy() };
   }
   const queueUrl = config.queueUrl!;
-  const clients = createAwsClients();
+  const clients = createAwsClients(config.env);
   try {
     let dlqUrl = config.dlqUrl;
     if (dlqUrl === undefined) {

@@ -9,7 +9,7 @@ export interface BedrockCheck {
   run: () => Promise<{ detail: string }>;
 }
 
-export function bedrockCheck(config: Config, env: NodeJS.ProcessEnv = process.env): BedrockCheck {
+export function bedrockCheck(config: Config, env: Readonly<NodeJS.ProcessEnv> = config.env): BedrockCheck {
   return {
     name: 'Bedrock embeddings',
     fix: 'enable access to the model in the Bedrock console for this region, allow bedrock:InvokeModel on it (IAM), check AWS_REGION; or set INGEST_TEXT_EMBEDDING_MODEL / INGEST_IMAGE_EMBEDDING_MODEL to "none"',

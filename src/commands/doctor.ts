@@ -113,7 +113,7 @@ export function doctorChecks(config: Config): { checks: Check[]; close: () => vo
     });
     return { checks, close: () => undefined };
   }
-  const clients = createAwsClients();
+  const clients = createAwsClients(config.env);
   const queueUrl = config.queueUrl!;
   checks.push({
     name: 'queue',

@@ -29,7 +29,8 @@ import { DirectoryStorage } from '../adapters/storage/directory.ts';
 import { createDocumentReader, type DocumentConfig } from '../pool/create-document-reader.ts';
 import type { DocumentPool } from '../pool/document-pool.ts';
 
-export type OneShotConfig = Pick<Config, 'maxFileBytes' | 'visibilityTimeoutSeconds' | 'instanceId' | 'ocrLowConfidence' | 'thumbnailPrefix'> & DocumentConfig;
+export type OneShotConfig = Pick<Config, 'maxFileBytes' | 'visibilityTimeoutSeconds' | 'instanceId' | 'ocrLowConfidence' | 'thumbnailPrefix'> &
+  Partial<Pick<Config, 'logLevelSetting' | 'env'>> & DocumentConfig;
 
 export interface OneShotOptions {
   storage: StoragePort;
@@ -69,11 +70,6 @@ export function eventsOf(message: QueueMessage): FileEvent[] {
   }
 }
 
-export function oneShotLogLevel(env: NodeJS.ProcessEnv = process.env): string {
-  const level = env.LOG_LEVEL?.trim();
-  return level ? level : 'warn';
-}
-
 export async function openOneShotPipeline(o: OneShotOptions): Promise<OneShotPipeline> {
   const tempDir = await mkdtemp(join(tmpdir(), 'spot-ingest-oneshot-'));
   const databasePath = o.dataDir !== undefined ? localDatabasePath(o.dataDir) : join(tempDir, 'state.db');
@@ -96,7 +92,7 @@ export async function openOneShotPipeline(o: OneShotOptions): Promise<OneShotPip
     await rm(tempDir, { recursive: true, force: true });
     throw err;
   }
-  const log = createLogger(o.logLevel ?? oneShotLogLevel(), pino.destination({ dest: 2, sync: true }));
+  const log = createLogger(o.logLevel ?? o.config.logLevelSetting ?? 'warn', pino.destination({ dest: 2, sync: true }));
   const leaseSeconds = o.config.visibilityTimeoutSeconds;
   let documents: DocumentPool;
   try {

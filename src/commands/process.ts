@@ -45,7 +45,6 @@ export async function processCommand(
   target: ProcessTarget,
   config: OneShotConfig,
   io: ProcessIo = { out: process.stdout, err: process.stderr },
-  env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
   const fail = (code: string, message: string) => {
     io.err.write(`spot-ingest: ${code}: ${message}\n`);
@@ -67,7 +66,7 @@ export async function processCommand(
     where = target.path;
     Object.assign(body, { fileSize: info.size, originalPath: target.path });
   } else {
-    clients = createAwsClients(env);
+    clients = createAwsClients(config.env ?? {});
     storage = new S3Storage(clients.s3);
     ({ bucket, key } = target);
     where = target.url;

@@ -103,7 +103,7 @@ export async function reembedCommand(config: Config, options: { limit?: number }
   let storage: StoragePort | undefined;
   if (config.openSearchUrl !== undefined) {
     index = createOpenSearchIndex(config);
-    clients = createAwsClients();
+    clients = createAwsClients(config.env);
     storage = new S3Storage(clients.s3);
   } else {
     const path = localDatabasePath(config.dataDir);

@@ -103,7 +103,7 @@ function resolveTarget(config: Config, bucket: string | undefined): SendTarget {
       note: 'the daemon prints a progress line for each as it processes it\n',
     };
   }
-  return { bucket: bucket!, queueUrl: config.queueUrl!, clients: createAwsClients(), where: config.queueUrl!, note: '' };
+  return { bucket: bucket!, queueUrl: config.queueUrl!, clients: createAwsClients(config.env), where: config.queueUrl!, note: '' };
 }
 
 export async function sendCommand(

@@ -69,7 +69,7 @@ export async function setupCommand(
 
   if (options.createTable) {
     if (config.stateTable === undefined) throw new ConfigError('INGEST_STATE_TABLE: required by setup --create-table');
-    const clients = createAwsClients();
+    const clients = createAwsClients(config.env);
     try {
       await createStateTable(clients.dynamodb, config.stateTable);
       out.write(`table "${config.stateTable}" is ready\n`);

@@ -12,12 +12,9 @@ import { SpotWatcher } from './watcher.ts';
  * AWS_EC2_METADATA_DISABLED=true says there is no IMDS — unless an endpoint is set explicitly.
  * Shared by the daemon and `doctor`, so neither sends a request to 169.254.169.254 off EC2.
  */
-export function effectiveImdsMode(
-  config: { imds: 'on' | 'off' | 'auto'; localMode: boolean; imdsEndpoint: string | undefined },
-  env: NodeJS.ProcessEnv = process.env,
-): 'on' | 'off' | 'auto' {
+export function effectiveImdsMode(config: { imds: 'on' | 'off' | 'auto'; localMode: boolean; imdsEndpoint: string | undefined; imdsDisabled: boolean }): 'on' | 'off' | 'auto' {
   if (config.imds !== 'auto' || config.imdsEndpoint !== undefined) return config.imds;
-  if (config.localMode || env.AWS_EC2_METADATA_DISABLED?.toLowerCase() === 'true') return 'off';
+  if (config.localMode || config.imdsDisabled) return 'off';
   return 'auto';
 }
 
@@ -28,7 +25,6 @@ export interface SpotWatcherSetup {
   endpoint?: string;
   probeTimeoutMs?: number;
   intervalMs?: number;
-  env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -42,12 +38,7 @@ export async function createSpotWatcher(options: SpotWatcherSetup): Promise<Spot
     logger.debug('IMDS off (INGEST_IMDS=off): no spot interruption watcher');
     return undefined;
   }
-  const env = options.env ?? process.env;
   const endpoint = options.endpoint;
-  if (mode === 'auto' && env.AWS_EC2_METADATA_DISABLED?.toLowerCase() === 'true' && !endpoint) {
-    logger.info('IMDS off (AWS_EC2_METADATA_DISABLED=true): no spot interruption watcher');
-    return undefined;
-  }
   const imds = new ImdsClient({ ...(endpoint ? { endpoint } : {}), timeoutMs: options.probeTimeoutMs ?? 1_000 });
   if (mode === 'auto' && !(await imds.probe())) {
     await imds.close();

@@ -40,7 +40,7 @@ export interface ClientOverrides {
   region?: string;
 }
 
-export function createAwsClients(env: NodeJS.ProcessEnv = process.env, overrides: ClientOverrides = {}): AwsClients {
+export function createAwsClients(env: Readonly<NodeJS.ProcessEnv>, overrides: ClientOverrides = {}): AwsClients {
   const sqsEndpoint = endpointFor('SQS', env);
   const s3Endpoint = endpointFor('S3', env);
   const common = {
@@ -70,7 +70,7 @@ export function createAwsClients(env: NodeJS.ProcessEnv = process.env, overrides
 }
 
 /** The DynamoDB client alone (AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL), for those that need nothing else. */
-export function createDynamoDbClient(env: NodeJS.ProcessEnv = process.env, overrides: ClientOverrides = {}): DynamoDBClient {
+export function createDynamoDbClient(env: Readonly<NodeJS.ProcessEnv>, overrides: ClientOverrides = {}): DynamoDBClient {
   const endpoint = endpointFor('DYNAMODB', env);
   return new DynamoDBClient({
     ...(overrides.credentials ? { credentials: overrides.credentials } : {}),
@@ -85,7 +85,7 @@ export function createDynamoDbClient(env: NodeJS.ProcessEnv = process.env, overr
  * socket timeout; the endpoint from AWS_ENDPOINT_URL_AUTO_SCALING (the SDK's own name for this
  * service, serviceId "Auto Scaling") or AWS_ENDPOINT_URL.
  */
-export function createAutoScalingClient(env: NodeJS.ProcessEnv = process.env, overrides: ClientOverrides = {}): AutoScalingClient {
+export function createAutoScalingClient(env: Readonly<NodeJS.ProcessEnv>, overrides: ClientOverrides = {}): AutoScalingClient {
   const endpoint = endpointFor('AUTO_SCALING', env);
   return new AutoScalingClient({
     ...(overrides.credentials ? { credentials: overrides.credentials } : {}),

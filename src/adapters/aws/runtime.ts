@@ -17,7 +17,7 @@ export async function createAwsRuntime(config: Config, logger: Logger, models: C
   requireForQueueMode(config);
   const queueUrl = config.queueUrl!;
   const index = createOpenSearchIndex(config); // before the clients: a ConfigError leaves nothing open
-  const clients = createAwsClients();
+  const clients = createAwsClients(config.env);
   const state = new DynamoDbState({ client: clients.dynamodb, table: config.stateTable! });
   const close = async () => {
     // Every message is settled by now; a write still in flight belongs to released work.

@@ -5,7 +5,7 @@
  *   HTTP/2, which local stand-ins and many proxies do not speak; embedding calls are small and
  *   independent, so nothing is lost.
  * - Endpoint from AWS_ENDPOINT_URL_BEDROCK_RUNTIME or AWS_ENDPOINT_URL (passed explicitly so the
- *   `env` given here wins over process.env).
+ *   `env`, the configuration's environment).
  * - `retryMode: 'adaptive'`. Read in @smithy/core (submodules/retry/util-retry, AdaptiveRetryStrategy
  *   + DefaultRateLimiter): on top of the standard retries it keeps a client-side token bucket that
  *   every attempt, first or retry, takes a token from before it is sent. The bucket is off until the
@@ -48,7 +48,7 @@ export type InvokeModelOutputWithUsage = InvokeModelCommandOutput & { inputToken
 const THROTTLE_NAMES = new Set(['ThrottlingException', 'ServiceQuotaExceededException', 'TooManyRequestsException']);
 
 export function createBedrockRuntimeClient(options: BedrockClientOptions = {}): BedrockRuntimeClient {
-  const env = options.env ?? process.env;
+  const env = options.env ?? {};
   const endpoint = nonEmpty(env.AWS_ENDPOINT_URL_BEDROCK_RUNTIME) ?? nonEmpty(env.AWS_ENDPOINT_URL);
   const region = options.region ?? nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION);
   const agentOptions = { keepAlive: true, maxSockets: 64 };

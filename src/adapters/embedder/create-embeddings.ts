@@ -20,7 +20,8 @@ import { probeModels } from './probe-models.ts';
 import { classifyError } from '../../pipeline/classify.ts';
 
 export type EmbeddingsConfig = Pick<Config,
-  'localMode' | 'dataDir' | 'textEmbeddingModel' | 'imageEmbeddingModel' | 'textEmbeddingDimensions' | 'imageEmbeddingDimensions' | 'bedrockDailyBudgetUsd' | 'bedrockCircuitSeconds' | 'stateTable'>;
+  'localMode' | 'dataDir' | 'textEmbeddingModel' | 'imageEmbeddingModel' | 'textEmbeddingDimensions' | 'imageEmbeddingDimensions' | 'bedrockDailyBudgetUsd' | 'bedrockCircuitSeconds' | 'stateTable'> &
+  Partial<Pick<Config, 'env'>>;
 
 export interface Embeddings {
   /** undefined ⇒ embeddings are off. */
@@ -47,7 +48,7 @@ export interface CreateEmbeddingsOptions {
 const off = (models: ConfiguredModels, why: string): Embeddings => ({ service: undefined, models, description: `embeddings: off (${why})`, close: async () => undefined });
 
 export async function createEmbeddings(config: EmbeddingsConfig, options: CreateEmbeddingsOptions = {}): Promise<Embeddings> {
-  const env = options.env ?? process.env;
+  const env = options.env ?? config.env ?? {};
   const models = configuredModels(config); // ConfigError (exit 2) for an unknown model or dimension
   if (models.text === null && models.image === null) return off(models, 'INGEST_TEXT_EMBEDDING_MODEL and INGEST_IMAGE_EMBEDDING_MODEL are "none"');
 

@@ -18,7 +18,7 @@ import { OpenSearchIndex } from './opensearch.ts';
 export const SIGV4_ENV = 'INGEST_OPENSEARCH_SIGV4';
 
 export interface CreateOpenSearchOptions {
-  /** Where INGEST_OPENSEARCH_SIGV4 and AWS_REGION are read from (default process.env). */
+  /** Where INGEST_OPENSEARCH_SIGV4 and AWS_REGION are read from (default: the configuration's environment). */
   env?: NodeJS.ProcessEnv;
   /**
    * Credentials for signing; default: the AWS SDK's node provider chain (`defaultProvider()` of
@@ -32,6 +32,8 @@ export interface CreateOpenSearchOptions {
 export interface OpenSearchConnectionConfig {
   openSearchUrl: string | undefined;
   openSearchIndex: string;
+  /** The configuration's environment (INGEST_OPENSEARCH_SIGV4, AWS_REGION). */
+  env?: Readonly<NodeJS.ProcessEnv>;
 }
 
 function invalid(message: string): ConfigError {
@@ -42,7 +44,7 @@ function invalid(message: string): ConfigError {
  * How requests to this endpoint are signed: a SigV4 target, or undefined for none (basic auth
  * from the userinfo, or an open endpoint). ConfigError for a bad INGEST_OPENSEARCH_SIGV4.
  */
-export function openSearchSigning(openSearchUrl: string, env: NodeJS.ProcessEnv = process.env): AwsServiceTarget | undefined {
+export function openSearchSigning(openSearchUrl: string, env: Readonly<NodeJS.ProcessEnv>): AwsServiceTarget | undefined {
   const raw = env[SIGV4_ENV]?.trim().toLowerCase() ?? '';
   if (raw !== '' && raw !== 'es' && raw !== 'aoss' && raw !== 'off') {
     throw invalid(`${SIGV4_ENV}: must be "es", "aoss" or "off", got "${env[SIGV4_ENV]}"`);
@@ -83,7 +85,7 @@ function defaultCredentials(): AwsCredentialIdentityProvider {
 /** An OpenSearchIndex for the configured endpoint, signing its requests when it is on AWS. */
 export function createOpenSearchIndex(config: OpenSearchConnectionConfig, options: CreateOpenSearchOptions = {}): OpenSearchIndex {
   if (config.openSearchUrl === undefined) throw invalid('INGEST_OPENSEARCH_URL: required');
-  const signing = openSearchSigning(config.openSearchUrl, options.env ?? process.env);
+  const signing = openSearchSigning(config.openSearchUrl, options.env ?? config.env ?? {});
   return new OpenSearchIndex({
     url: config.openSearchUrl,
     index: config.openSearchIndex,

@@ -21,12 +21,11 @@ import { TERMINATED, TerminationLifecycle } from './termination-lifecycle.ts';
 const SHUTDOWN_CALL_TIMEOUT_MS = 5_000;
 
 export interface AsgSetup {
-  config: Pick<Config, 'localMode' | 'lifecycleHookName' | 'lifecycleHeartbeatSeconds' | 'scaleInProtection' | 'scaleInIdleSeconds'>;
+  config: Pick<Config, 'localMode' | 'lifecycleHookName' | 'lifecycleHeartbeatSeconds' | 'scaleInProtection' | 'scaleInIdleSeconds'> & Partial<Pick<Config, 'env'>>;
   identity: InstanceIdentity;
   /** IMDS, to read the target lifecycle state after a drain nobody announced; undefined ⇒ off. */
   imds: Pick<ImdsClient, 'get'> | undefined;
   logger: Logger;
-  env?: NodeJS.ProcessEnv;
   /** Instead of the SDK adapter (tests). */
   asg?: AutoScalingPort;
 }
@@ -72,7 +71,7 @@ export async function createAsgFeatures(setup: AsgSetup): Promise<AsgFeatures | 
   let client: AutoScalingClient | undefined;
   let asg = setup.asg;
   if (asg === undefined) {
-    client = createAutoScalingClient(setup.env);
+    client = createAutoScalingClient(setup.config.env ?? {});
     // short: these calls also run at shutdown, inside systemd's TimeoutStopSec and the spot notice
     asg = new SdkAutoScaling({ client, timeoutMs: SHUTDOWN_CALL_TIMEOUT_MS });
   }

@@ -11,6 +11,7 @@ import { SpotWatcher, type SpotEvents } from '../../../src/spot/watcher.ts';
 import { startImdsSimulator, type ImdsSimulator } from '../../support/imds-simulator.ts';
 import { memoryLogger } from '../../support/silent-logger.ts';
 import { waitFor } from '../../support/wait-for.ts';
+import { loadConfig } from '../../../src/config.ts';
 
 const ACTION = '/latest/meta-data/spot/instance-action';
 let imds: ImdsSimulator;
@@ -159,17 +160,18 @@ test('INGEST_IMDS modes: off → none; auto → one probe, one info line when ab
   const insisted = await createSpotWatcher({ mode: 'on', logger, endpoint: url });
   assert.ok(insisted instanceof SpotWatcher);
   await insisted.stop();
-  // auto honours AWS_EC2_METADATA_DISABLED when no endpoint is configured
-  assert.equal(await createSpotWatcher({ mode: 'auto', logger, env: { AWS_EC2_METADATA_DISABLED: 'true' } }), undefined);
   imds = await startImdsSimulator();
 });
 
 test('effectiveImdsMode: auto never probes in local mode or with AWS_EC2_METADATA_DISABLED, unless an endpoint is set', async () => {
   const { effectiveImdsMode } = await import('../../../src/spot/create-watcher.ts');
-  const base = { imds: 'auto' as const, localMode: false, imdsEndpoint: undefined };
-  assert.equal(effectiveImdsMode(base, {}), 'auto');
-  assert.equal(effectiveImdsMode({ ...base, localMode: true }, {}), 'off');
-  assert.equal(effectiveImdsMode(base, { AWS_EC2_METADATA_DISABLED: 'true' }), 'off');
-  assert.equal(effectiveImdsMode({ ...base, localMode: true, imdsEndpoint: 'http://127.0.0.1:1' }, {}), 'auto');
-  assert.equal(effectiveImdsMode({ ...base, imds: 'on', localMode: true }, { AWS_EC2_METADATA_DISABLED: 'true' }), 'on');
+  const base = { imds: 'auto' as const, localMode: false, imdsEndpoint: undefined, imdsDisabled: false };
+  assert.equal(effectiveImdsMode(base), 'auto');
+  assert.equal(effectiveImdsMode({ ...base, localMode: true }), 'off');
+  assert.equal(effectiveImdsMode({ ...base, imdsDisabled: true }), 'off');
+  assert.equal(effectiveImdsMode({ ...base, imdsDisabled: true, imdsEndpoint: 'http://127.0.0.1:1' }), 'auto');
+  assert.equal(effectiveImdsMode({ ...base, localMode: true, imdsEndpoint: 'http://127.0.0.1:1' }), 'auto');
+  assert.equal(effectiveImdsMode({ ...base, imds: 'on', localMode: true, imdsDisabled: true }), 'on');
+  // the variable reaches it through the configuration
+  assert.equal(loadConfig({ INGEST_QUEUE_URL: 'http://127.0.0.1:1/q', AWS_EC2_METADATA_DISABLED: 'TRUE' }).imdsDisabled, true);
 });
