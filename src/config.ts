@@ -24,23 +24,28 @@ const optionalString = z
 const url = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' });
 const optionalUrl = optionalString.pipe(url.optional());
 
+/** Unset or empty (docs/design.md §3.1) ⇒ undefined, the default. */
 function int(min: number, max: number) {
-  return z
-    .string()
-    .trim()
-    .regex(/^\d+$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+  return optionalString.pipe(
+    z
+      .string()
+      .regex(/^\d+$/, 'must be a whole number')
+      .transform(Number)
+      .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`))
+      .optional(),
+  );
 }
 
 /** Seconds, whole or decimal (e.g. 0.5), within [min, max]. */
 function seconds(min: number, max: number) {
-  return z
-    .string()
-    .trim()
-    .regex(/^\d+(\.\d+)?$/, 'must be a number of seconds such as 30 or 0.5')
-    .transform(Number)
-    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+  return optionalString.pipe(
+    z
+      .string()
+      .regex(/^\d+(\.\d+)?$/, 'must be a number of seconds such as 30 or 0.5')
+      .transform(Number)
+      .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`))
+      .optional(),
+  );
 }
 
 const modelId = optionalString.transform((v) => (v === 'none' ? null : v));

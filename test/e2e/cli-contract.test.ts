@@ -43,6 +43,18 @@ test('an unknown command is a usage error (exit 2); --help exits 0', async () =>
   assert.match(help.stdout, /setup/);
 });
 
+test('an out-of-range option value is a usage error (exit 2) naming the option, before any work', async () => {
+  for (const [args, why] of [
+    [['reembed', '--limit', '0'], /--limit <n>' argument '0' is invalid\. must be a whole number ≥ 1/],
+    [['reembed', '--limit', '2.5'], /--limit <n>' argument '2\.5' is invalid\. must be a whole number ≥ 1/],
+    [['dlq', 'list', '--limit', '10001'], /--limit <n>' argument '10001' is invalid\. must be a whole number from 1 to 10000/],
+  ] as const) {
+    const r = await runCli([...args], {});
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, why);
+  }
+});
+
 test('an unreachable dependency at start exits 1 with a clear message, not a hang', async () => {
   const r = await runCli(['run'], {
     INGEST_QUEUE_URL: 'http://127.0.0.1:9/000000000000/q',

@@ -30,6 +30,23 @@ test('AWS_EC2_METADATA_SERVICE_ENDPOINT is the IMDS endpoint (read here, not by 
   assert.throws(() => loadConfig({ AWS_EC2_METADATA_SERVICE_ENDPOINT: 'not a url' }), /AWS_EC2_METADATA_SERVICE_ENDPOINT/);
 });
 
+test('an empty (or blank) numeric variable means its default, as an unset one does (§3.1: an env file\'s "INGEST_X=")', () => {
+  const c = loadConfig({
+    INGEST_CONCURRENCY: '', INGEST_VISIBILITY_TIMEOUT: ' ', INGEST_TEXT_EMBEDDING_DIMENSIONS: '',
+    INGEST_CIRCUIT_PROBE_MIN_SECONDS: '', INGEST_CIRCUIT_PROBE_MAX_SECONDS: '  ', INGEST_HTTP_PORT: '',
+  });
+  const d = loadConfig({});
+  assert.equal(c.concurrency, d.concurrency);
+  assert.equal(c.visibilityTimeoutSeconds, 120);
+  assert.equal(c.textEmbeddingDimensions, undefined);
+  assert.equal(c.circuitProbeMinSeconds, d.circuitProbeMinSeconds);
+  assert.equal(c.circuitProbeMaxSeconds, d.circuitProbeMaxSeconds);
+  assert.equal(c.httpPort, 9400);
+  // a value around spaces is still read, and a bad one still names the variable
+  assert.equal(loadConfig({ INGEST_CONCURRENCY: ' 7 ' }).concurrency, 7);
+  assert.throws(() => loadConfig({ INGEST_CONCURRENCY: '7 8' }), (e) => e instanceof ConfigError && /INGEST_CONCURRENCY: must be a whole number/.test(e.message));
+});
+
 test('queue mode uses the production data dir and listens on all interfaces', () => {
   const c = loadConfig({ INGEST_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123/q', INGEST_TEXT_EMBEDDING_MODEL: 'none' });
   assert.equal(c.localMode, false);

@@ -130,3 +130,42 @@ test('a retryable image failure after the text vector is thrown too: no half-emb
   const { s } = service({ image: 'down' });
   await assert.rejects(embedDocument(s, { text: 'x', imagePath: await png() }), (e) => isIngestError(e) && e.code === 'EMBEDDING_THROTTLED');
 });
+
+test('/metrics counts each failed call under its reason: throttled, rejected, and failed for anything else', async () => {
+  const metrics = new Metrics();
+  const { s, set } = service({ text: 'reject', image: 'down', metrics });
+  await assert.rejects(s.embedText('x', 'document'), (e) => isIngestError(e) && e.code === 'EMBEDDING_REJECTED');
+  await assert.rejects(s.embedImage({ data: await png(), format: 'jpeg', width: 40, height: 30 } as never), (e) => isIngestError(e) && e.code === 'EMBEDDING_THROTTLED');
+  set('ok');
+  await s.embedText('x', 'query');
+  const broken: TextEmbedder = { model: TEXT, dimensions: 256, embedText: async () => { throw new RangeError('a bug, not Bedrock'); } };
+  await assert.rejects(s.embedText('x', 'document', {}, broken), RangeError);
+  const results = (await metrics.bedrockRequests.get()).values.map((v) => `${v.labels.model} ${v.labels.result}=${v.value}`).sort();
+  assert.deepEqual(results, [
+    `${IMAGE.baseId} throttled=1`,
+    `${TEXT.baseId} failed=1`,
+    `${TEXT.baseId} ok=1`,
+    `${TEXT.baseId} rejected=1`,
+  ]);
+});
+
+test('a model that is off: its calls reject with a TypeError, and `enabled` says whether any model is on', async () => {
+  const budget = new DailyBudget({});
+  const none = new EmbeddingService({ text: null, image: null, budget });
+  assert.equal(none.enabled, false);
+  await assert.rejects(none.embedText('x', 'document'), (e) => e instanceof TypeError && /no text embedding model is configured/.test(e.message));
+  await assert.rejects(none.embedImage({} as never), (e) => e instanceof TypeError && /no image embedding model is configured/.test(e.message));
+  assert.equal(new EmbeddingService({ text: null, image: fakeImage(IMAGE, () => 'ok'), budget }).enabled, true);
+  assert.equal(new EmbeddingService({ text: fakeText(TEXT, () => 'ok'), image: null, budget }).enabled, true);
+});
+
+test('a foreign error (a bug, not an outage) does not open the circuit: the next call still reaches the model', async () => {
+  let calls = 0;
+  const thrower: TextEmbedder = { model: TEXT, dimensions: 256, embedText: async () => { calls++; throw new RangeError('a bug'); } };
+  const s = new EmbeddingService({ text: thrower, image: null, budget: new DailyBudget({}), breaker: { failureThreshold: 1, openMs: 60_000 } });
+  await assert.rejects(s.embedText('x', 'document'), RangeError);
+  assert.equal(s.problem, undefined);
+  assert.equal(s.holdMs, 0);
+  await assert.rejects(s.embedText('x', 'document'), RangeError);
+  assert.equal(calls, 2);
+});

@@ -83,6 +83,27 @@ describe('prepareText', () => {
     assert.equal(cutNear('abc', 0), '');
   });
 
+  test('cutNear ends just after sentence or clause punctuation, ASCII, Japanese and full-width alike', () => {
+    // a boundary inside the look-back window (10 % of 200 = 20 characters), no space anywhere
+    for (const mark of ['.', ',', ';', ':', '!', '?', ')', '、', '。', '」', '』', '】', '！', '）', '，', '．', '：', '；', '？']) {
+      const text = `${'x'.repeat(190)}${mark}${'y'.repeat(30)}`;
+      assert.equal(cutNear(text, 200), `${'x'.repeat(190)}${mark}`, `after ${mark}`);
+    }
+    // other symbols are not boundaries: a hard cut
+    for (const other of ['-', '/', '・', '(']) {
+      const text = `${'x'.repeat(190)}${other}${'y'.repeat(30)}`;
+      assert.equal(cutNear(text, 200), text.slice(0, 200), `not after ${other}`);
+    }
+  });
+
+  test('estimateTokens: an astral character (emoji, rare kanji) counts 2, a lone high surrogate at the end as a narrow one', () => {
+    assert.equal(estimateTokens('😀'), 2);
+    assert.equal(estimateTokens('😀😀😀'), 6);
+    assert.equal(estimateTokens('\ud83d'), 1);
+    assert.equal(estimateTokens('aaaaaaaaaa'), 3); // 0.3 a character, rounded up
+    assert.equal(estimateTokens('請求書請求書請求書請'), 13); // 1.3 a character
+  });
+
   test('a million characters is handled in one linear pass', (t) => {
     const noBoundaries = 'x'.repeat(1_000_000);
     const mixed = 'The quarterly 請求書 report, page 12.\n\n'.repeat(30_000); // ~1.1M chars

@@ -108,6 +108,19 @@ describe('get', () => {
     await rejectsWith(new DirectoryStorage(join(base, 'gone')).get('b', 'a.txt'), 'STORAGE_ROOT_MISSING', true);
   });
 
+  test('a root that is a file, not a directory, is transient STORAGE_ROOT_MISSING', async () => {
+    await rejectsWith(new DirectoryStorage(join(base, 'secret.txt')).get('b', 'a.txt'), 'STORAGE_ROOT_MISSING', true);
+  });
+
+  test('the signal reaches the stream: aborting while the body is read stops it', async () => {
+    await writeFile(join(root, 'big.bin'), Buffer.alloc(4 * 1024 * 1024, 7));
+    const controller = new AbortController();
+    const object = await new DirectoryStorage(root).get('b', 'big.bin', { signal: controller.signal });
+    assert.equal(object.size, 4 * 1024 * 1024);
+    object.body.once('data', () => controller.abort());
+    await assert.rejects(text(object.body), { name: 'AbortError' });
+  });
+
   test('an aborted signal rejects', async () => {
     await writeFile(join(root, 'a.txt'), 'x');
     await assert.rejects(new DirectoryStorage(root).get('b', 'a.txt', { signal: AbortSignal.abort() }), { name: 'AbortError' });
@@ -144,6 +157,74 @@ describe('put', () => {
     // not even a directory is created out there
     await rejectsWith(new DirectoryStorage(root).put('b', 'up/new/dir/evil.txt', Buffer.from('x'), 'text/plain'), 'OBJECT_KEY_UNSAFE');
     await assert.rejects(stat(join(base, 'new')), { code: 'ENOENT' });
+  });
+});
+
+describe('put and delete: keys naming the root itself, and signals', () => {
+  test('"." names the root, not a file: refused by put and delete', async () => {
+    const storage = new DirectoryStorage(root);
+    await rejectsWith(storage.put('b', '.', Buffer.from('x'), 'text/plain'), 'OBJECT_KEY_UNSAFE');
+    await rejectsWith(storage.delete('b', '.'), 'OBJECT_KEY_UNSAFE');
+    assert.ok((await stat(root)).isDirectory());
+  });
+
+  test('an aborted signal rejects put and delete before touching anything', async () => {
+    await writeFile(join(root, 'a.txt'), 'keep');
+    const storage = new DirectoryStorage(root);
+    await assert.rejects(storage.put('b', 'new.txt', Buffer.from('x'), 'text/plain', { signal: AbortSignal.abort() }), { name: 'AbortError' });
+    await assert.rejects(storage.delete('b', 'a.txt', { signal: AbortSignal.abort() }), { name: 'AbortError' });
+    assert.equal(await readFile(join(root, 'a.txt'), 'utf8'), 'keep');
+    await assert.rejects(stat(join(root, 'new.txt')), { code: 'ENOENT' });
+    // a live signal is passed on: the write happens
+    await storage.put('b', 'new.txt', Buffer.from('x'), 'text/plain', { signal: new AbortController().signal });
+    assert.equal(await readFile(join(root, 'new.txt'), 'utf8'), 'x');
+  });
+});
+
+describe('delete', () => {
+  test('removes the file under the root; get then says OBJECT_NOT_FOUND', async () => {
+    await mkdir(join(root, 'docs'));
+    await writeFile(join(root, 'docs', 'a.txt'), 'x');
+    const storage = new DirectoryStorage(root);
+    await storage.delete('b', 'docs/a.txt');
+    await rejectsWith(storage.get('b', 'docs/a.txt'), 'OBJECT_NOT_FOUND');
+    assert.ok((await stat(join(root, 'docs'))).isDirectory(), 'the directory stays');
+  });
+
+  test('removes <root>/<bucket>/<key> when the bucket directory exists, leaving <root>/<key> alone', async () => {
+    await mkdir(join(root, 'thumbs'));
+    await writeFile(join(root, 'thumbs', 'a.png'), 'in bucket');
+    await writeFile(join(root, 'a.png'), 'at the root');
+    await new DirectoryStorage(root).delete('thumbs', 'a.png');
+    await assert.rejects(stat(join(root, 'thumbs', 'a.png')), { code: 'ENOENT' });
+    assert.equal(await readFile(join(root, 'a.png'), 'utf8'), 'at the root');
+  });
+
+  test('a file or directory that is not there is no error (as on S3)', async () => {
+    const storage = new DirectoryStorage(root);
+    await storage.delete('b', 'never.txt');
+    await storage.delete('b', 'no/such/dir/never.txt');
+  });
+
+  test('refuses unsafe keys, and a parent that is a symbolic link out of the root; nothing outside is removed', async () => {
+    const storage = new DirectoryStorage(root);
+    await rejectsWith(storage.delete('b', '../secret.txt'), 'OBJECT_KEY_UNSAFE');
+    await symlink(base, join(root, 'up'));
+    await rejectsWith(storage.delete('b', 'up/secret.txt'), 'OBJECT_KEY_UNSAFE');
+    assert.equal(await readFile(join(base, 'secret.txt'), 'utf8'), 'outside the root');
+  });
+
+  test('a missing root is transient STORAGE_ROOT_MISSING', async () => {
+    await rejectsWith(new DirectoryStorage(join(base, 'gone')).delete('b', 'a.txt'), 'STORAGE_ROOT_MISSING', true);
+  });
+
+  test('deleting a directory in place of the file fails with the file system error, not silently', async () => {
+    await mkdir(join(root, 'adir'));
+    await assert.rejects(new DirectoryStorage(root).delete('b', 'adir'), (err: unknown) => {
+      assert.ok(!isIngestError(err));
+      assert.ok(['EISDIR', 'EPERM'].includes((err as { code?: string }).code ?? ''), String(err));
+      return true;
+    });
   });
 });
 
