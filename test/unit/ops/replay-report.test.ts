@@ -1,7 +1,7 @@
 /**
  * `spot-ingest replay` without the pipeline: how fixture files become message bodies
  * (loadFixtures), the summary table (formatReport) and the column widths of Japanese text
- * (displayWidth). The replay itself runs in test/e2e/replay.test.ts.
+ * (src/lib/text-table.ts). The replay itself runs in test/e2e/replay.test.ts.
  */
 import { afterAll, beforeAll, describe, test } from 'vitest';
 import assert from 'node:assert/strict';
@@ -11,9 +11,10 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { loadConfig } from '../../../src/config.ts';
 import {
-  displayWidth, formatReport, loadFixtures, replayFixtures, UsageError,
+  formatReport, loadFixtures, replayFixtures, UsageError,
   type ReplayEventResult, type ReplayMessageResult, type ReplayReport,
 } from '../../../src/commands/replay.ts';
+import { displayWidth } from '../../../src/lib/text-table.ts';
 
 let dir: string;
 beforeAll(async () => {
@@ -136,26 +137,6 @@ describe('formatReport', () => {
     assert.match(one, /^state and index kept in \/tmp\/keep\/spot-ingest\.db$/m);
     assert.match(formatReport(report([])), /^0 messages from \/srv\/files: nothing replayed$/m);
   });
-});
-
-test('displayWidth: East Asian wide and full-width characters take two columns, combining marks none', () => {
-  assert.equal(displayWidth('abc'), 3);
-  assert.equal(displayWidth('請求書'), 6); // CJK ideographs
-  assert.equal(displayWidth('ひらがなカタカナ'), 16); // kana
-  assert.equal(displayWidth('ｶﾀｶﾅ'), 4); // half-width katakana stay narrow
-  assert.equal(displayWidth('ＡＢ１'), 6); // full-width forms
-  assert.equal(displayWidth('￥'), 2); // full-width signs
-  assert.equal(displayWidth('한국어'), 6); // Hangul syllables
-  assert.equal(displayWidth('ᄀ'), 2); // Hangul Jamo
-  assert.equal(displayWidth('㐀'), 2); // CJK extension A
-  assert.equal(displayWidth('𠀋'), 2); // CJK extension B (outside the BMP)
-  assert.equal(displayWidth('ꀀ'), 2); // Yi
-  assert.equal(displayWidth('豈'), 2); // CJK compatibility ideographs
-  assert.equal(displayWidth('︰'), 2); // CJK compatibility forms
-  assert.equal(displayWidth('📄'), 2); // emoji
-  assert.equal(displayWidth('e\u0301'), 1); // a combining accent takes no column
-  assert.equal(displayWidth('a\u200bb'), 2); // zero-width space
-  assert.equal(displayWidth('✔\ufe0f'), 1); // a variation selector takes no column
 });
 
 test('replayFixtures draws its progress bar on the stream it is given, and reports each file with its outcome', async () => {
