@@ -73,12 +73,6 @@ function docxFrame(): ZipEntry[] {
   return order.filter((n) => parts[n] !== undefined).map((n) => deflated(n, Buffer.from(parts[n]!)));
 }
 
-/** A DOCX whose word/document.xml is `xml`. */
-export function docxWith(xml: string): Buffer {
-  const frame = docxFrame();
-  return zipFile([frame[0]!, frame[1]!, deflated('word/document.xml', xml), ...frame.slice(2)]);
-}
-
 /**
  * Zip bomb: word/document.xml is one `<w:t>` of `total` bytes of 'A' (deflate's best ratio,
  * ~1030:1). `declare`: 'true' states the real size (over the ratio and size limits); 'small'
@@ -116,17 +110,8 @@ export function docxManyParts(count: number): Buffer {
   return zipFile([frame[0]!, frame[1]!, deflated('word/document.xml', `${DOC_HEAD}many parts${DOC_TAIL}`), ...headers, ...frame.slice(2)]);
 }
 
-/** Billion laughs: ten levels of entities, ten references each, used in the body. */
-export function billionLaughsXml(): string {
-  const ents = ['<!ENTITY lol0 "lol">'];
-  for (let i = 1; i <= 9; i++) ents.push(`<!ENTITY lol${i} "${`&lol${i - 1};`.repeat(10)}">`);
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE w:document [\n${ents.join('\n')}\n]>\n<w:document xmlns:w="${W_NS}"><w:body><w:p><w:r><w:t>laughs &lol9; end</w:t></w:r></w:p></w:body></w:document>`;
-}
-
-/** XXE: an external entity naming /etc/passwd, used in the body. */
-export function xxeXml(): string {
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE w:document [ <!ENTITY xxe SYSTEM "file:///etc/passwd"> <!ENTITY % pe SYSTEM "http://127.0.0.1:1/evil.dtd"> %pe; ]>\n<w:document xmlns:w="${W_NS}"><w:body><w:p><w:r><w:t>before &xxe; after</w:t></w:r></w:p></w:body></w:document>`;
-}
+/** A DOCX whose word/document.xml is `xml`; billion laughs and XXE: as the tests build them (test/support/office-bombs.ts). */
+export { billionLaughsXml, docxWith, xxeXml } from '../../test/support/office-bombs.ts';
 
 /** An XLSX whose sharedStrings.xml declares 1 MiB and inflates to `total` bytes. */
 export async function xlsxLyingBomb(total: number): Promise<Buffer> {

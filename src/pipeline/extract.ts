@@ -3,12 +3,11 @@ import type { Extraction } from './build-document.ts';
 import { assemblePages } from './assemble-pages.ts';
 import type { DocumentReader, PageResult } from './document-reader.ts';
 import { extractPlainText } from './extract-text.ts';
-import { extractOffice } from './extract-office.ts';
 import { isIngestError } from '../errors.ts';
 
 export interface ExtractOptions {
   signal: AbortSignal;
-  /** PDFs and images go to the worker pool through this port. */
+  /** PDFs, images and OOXML documents go to the worker pool through this port. */
   documents: DocumentReader;
   /** OCR pages under this mean confidence get a warning. */
   lowConfidence: number;
@@ -18,8 +17,8 @@ export interface ExtractOptions {
 }
 
 /**
- * Text for a detected type. Text formats are decoded here, OOXML (docx/xlsx/pptx) read from its
- * parts, PDFs and images read in the worker pool (text layer first, OCR where there is none);
+ * Text for a detected type. Text formats are decoded here; OOXML (docx/xlsx/pptx, read from its
+ * parts), PDFs and images are read in the worker pool (text layer first, OCR where there is none);
  * other types (legacy OLE2 Office, archives, unknown binaries) are indexed metadata-only so they
  * stay findable by name and path.
  */
@@ -31,7 +30,7 @@ export async function extractContent(path: string, type: DetectedType, options: 
       return { text: out.text, textSource: out.text.trim() === '' ? 'none' : 'text-layer', pageCount: null, ocrConfidence: null, encoding: out.encoding, warnings: out.warnings };
     }
     case 'office': {
-      const out = await extractOffice(path, type.mime, { signal });
+      const out = await options.documents.office(path, type.mime, { signal });
       return { text: out.text, textSource: out.text.trim() === '' ? 'none' : 'text-layer', pageCount: out.pageCount, ocrConfidence: null, encoding: null, warnings: out.warnings };
     }
     case 'pdf':

@@ -1,10 +1,12 @@
 /**
- * The DocumentReader the daemon uses: PDF and image tasks on a WorkerPool of document workers.
+ * The DocumentReader the daemon uses: PDF, image and OOXML tasks on a WorkerPool of document workers.
  */
 import type { ResourceLimits } from 'node:worker_threads';
+import { permanent } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
-import type { DocumentReader, ReadOptions } from '../pipeline/document-reader.ts';
-import type { DocumentResult, DocumentTask, DocumentWorkerData, PageResult } from './document-task.ts';
+import type { DocumentReader, OfficeText, ReadOptions } from '../pipeline/document-reader.ts';
+import type { DocumentResult, DocumentTask, DocumentWorkerData, OfficeTask, PageResult } from './document-task.ts';
+import { asOfficeText } from './office-task.ts';
 import { WorkerPool, type PoolLoad } from './pool.ts';
 
 export interface DocumentPoolOptions {
@@ -47,6 +49,14 @@ export class DocumentPool implements DocumentReader {
       signal: options.signal,
       ...(onPage ? { onProgress: (data: unknown) => onPage(data as PageResult) } : {}),
     });
+  }
+
+  async office(path: string, mime: string, options: { signal: AbortSignal }): Promise<OfficeText> {
+    const task: OfficeTask = { path, mime };
+    const answer = await this.pool.run<unknown>('office', task, { signal: options.signal });
+    const text = asOfficeText(answer);
+    if (text === null) throw permanent('WORKER_RESULT_INVALID', 'the office task answered with something that is not an OfficeText');
+    return text;
   }
 
   close(): Promise<void> {

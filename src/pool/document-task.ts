@@ -33,6 +33,12 @@ export interface DocumentTask {
   resume?: PageResult[];
 }
 
+/** An OOXML document to read (src/pool/office-task.ts); it answers with an OfficeText. */
+export interface OfficeTask {
+  path: string;
+  mime: string;
+}
+
 export interface DocumentResult {
   /** Pages (or frames) in the file; null when it cannot be opened (a PDF that needs a password). */
   pageCount: number | null;

@@ -1,11 +1,12 @@
 /**
  * Entry file of the document pool's worker threads: PDF and image tasks, each with this
- * thread's own (lazily started) tesseract engine.
+ * thread's own (lazily started) tesseract engine, and OOXML (office) tasks.
  */
 import { readFile } from 'node:fs/promises';
 import { workerData } from 'node:worker_threads';
-import type { DocumentTask, DocumentWorkerData, PageResult } from './document-task.ts';
+import type { DocumentTask, DocumentWorkerData, OfficeTask, PageResult } from './document-task.ts';
 import { processImage } from './image-task.ts';
+import { processOffice } from './office-task.ts';
 import { OcrEngine } from './ocr-engine.ts';
 import { processPdf } from './pdf-task.ts';
 import { serveTasks, type TaskOutput } from './serve.ts';
@@ -24,7 +25,7 @@ function output(result: DocumentResult): TaskOutput {
  * this thread forever, as a file that hangs pdf.js or tesseract would — only terminating the
  * thread ends it. It proves the job deadline.
  */
-async function hangIfMarked(task: DocumentTask): Promise<void> {
+async function hangIfMarked(task: { path: string }): Promise<void> {
   const marker = data.hangMarker;
   if (marker === undefined || !(await readFile(task.path)).includes(marker)) return;
   for (;;) {
@@ -40,5 +41,9 @@ serveTasks({
   image: async (task: DocumentTask, context) => {
     await hangIfMarked(task);
     return output(await processImage(task, ocr, (page: PageResult) => context.progress(page)));
+  },
+  office: async (task: OfficeTask) => {
+    await hangIfMarked(task);
+    return processOffice(task);
   },
 });

@@ -1,6 +1,7 @@
 /**
  * Document readers for tests: the real worker pool (with the installed OCR data, linked into a
- * temp dir) and a reader for tests that must never reach PDFs or images.
+ * temp dir) and a reader for tests that must never reach PDFs or images (it reads OOXML
+ * documents in this thread, as the pool's office task does in a worker).
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -9,11 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isIngestError } from '../../src/errors.ts';
 import type { DocumentReader } from '../../src/pipeline/document-reader.ts';
+import { extractOffice } from '../../src/pipeline/extract-office.ts';
 import { DocumentPool, type DocumentPoolOptions } from '../../src/pool/document-pool.ts';
 import { prepareLanguageDir } from '../../src/pool/ocr-languages.ts';
 
 export const noDocuments: DocumentReader = {
   read: () => Promise.reject(new Error('this test does not expect a PDF or an image to be read')),
+  office: (path, mime, options) => extractOffice(path, mime, options),
   close: () => Promise.resolve(),
 };
 

@@ -1,0 +1,51 @@
+/**
+ * What the three formats share: the corrupt-file error, relationship parts, part ordering and
+ * joining the text of parts.
+ */
+import { posix } from 'node:path';
+import { permanent } from '../../errors.ts';
+import type { OfficePackage } from './package.ts';
+import { attr } from './xml.ts';
+
+/** A damaged package or a missing main part: permanent `OFFICE_CORRUPT`. */
+export function corrupt(message: string, cause?: unknown, details?: Record<string, unknown>) {
+  return permanent('OFFICE_CORRUPT', `corrupt Office file: ${message}`, cause, details);
+}
+
+/** The text of one format's parts and its page count (docs/design.md §6 `page_count`). */
+export interface FormatText {
+  text: string;
+  pageCount: number | null;
+}
+
+export function relsPathOf(part: string): string {
+  return posix.join(posix.dirname(part), '_rels', `${posix.basename(part)}.rels`);
+}
+
+/** Relationship Id → target part name (resolved against the source part), optionally of one type (by its last path segment). */
+export async function relationships(pkg: OfficePackage, relsPart: string, source: string, type?: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  await pkg.parse(relsPart, {
+    open(name, _selfClosing, attrs) {
+      if (name !== 'Relationship') return;
+      const id = attr(attrs, 'Id');
+      const target = attr(attrs, 'Target');
+      if (id === undefined || target === undefined || attr(attrs, 'TargetMode') === 'External') return;
+      if (type !== undefined && (attr(attrs, 'Type') ?? '').split('/').pop() !== type) return;
+      const resolved = target.startsWith('/') ? posix.normalize(target.slice(1)) : posix.join(posix.dirname(source), target);
+      out.set(id, resolved);
+    },
+  });
+  return out;
+}
+
+/** Numeric order of the last number in a part name: slide2 before slide10; no number first. */
+export function byNumber(a: string, b: string): number {
+  const n = (s: string) => Number(/(\d+)\.xml$/.exec(s)?.[1] ?? -1);
+  return n(a) - n(b) || (a < b ? -1 : a > b ? 1 : 0);
+}
+
+/** Parts/sheets/slides separated by a blank line; empty ones dropped. */
+export function joinBlocks(blocks: string[]): string {
+  return blocks.map((b) => b.replace(/^\n+|\s+$/g, '')).filter((b) => b !== '').join('\n\n');
+}

@@ -1,0 +1,24 @@
+/**
+ * An OOXML document in the document worker: src/pipeline/extract-office.ts on this thread, so that
+ * inflating and parsing a hostile package (a zip bomb, deep XML) costs a worker, never the main
+ * thread. An abort or the job deadline terminates the worker (src/pool/pool.ts); the errors keep
+ * their codes (`OFFICE_CORRUPT`, `OFFICE_TOO_LARGE`, permanent) across the thread boundary.
+ */
+import { extractOffice, type OfficeText } from '../pipeline/extract-office.ts';
+import type { OfficeTask } from './document-task.ts';
+import type { TaskOutput } from './serve.ts';
+
+export async function processOffice(task: OfficeTask): Promise<TaskOutput> {
+  const result: OfficeText = await extractOffice(task.path, task.mime);
+  return { result, units: 1 };
+}
+
+/** The answer as the parent receives it: plain data of the OfficeText shape, or null. */
+export function asOfficeText(value: unknown): OfficeText | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const { text, pageCount, warnings } = value as Record<string, unknown>;
+  if (typeof text !== 'string') return null;
+  if (pageCount !== null && !(typeof pageCount === 'number' && Number.isSafeInteger(pageCount) && pageCount >= 0)) return null;
+  if (!Array.isArray(warnings) || !warnings.every((w) => typeof w === 'string')) return null;
+  return { text, pageCount, warnings: warnings as string[] };
+}
