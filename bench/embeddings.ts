@@ -29,7 +29,7 @@ import { createBedrockRuntimeClient } from '../src/adapters/embedder/bedrock-cli
 import { BedrockEmbedder } from '../src/adapters/embedder/bedrock.ts';
 import { resolveModel } from '../src/adapters/embedder/models.ts';
 import { prepareText } from '../src/adapters/embedder/prepare-text.ts';
-import { isIngestError } from '../src/errors.ts';
+import { isIngestError } from '../src/core/errors.ts';
 import { startBedrockStandIn, type BedrockStandIn } from '../test/support/bedrock-stand-in.ts';
 import { pageLines } from './lib/documents.ts';
 import {

@@ -13,7 +13,14 @@
  * Phases, 10 s each: idle closed-loop, idle paced, saturated closed-loop, saturated paced.
  * Closed loop = autocannon's default: 4 connections, each sending its next request as soon as the
  * answer arrives. Paced = 100 requests/s over the 4 connections.
- * Target: p99 <= 20 ms, saturated, closed loop. Writes bench/results/healthz.md and .json.
+ * Target: p99 <= 20 ms, saturated, closed loop.
+ *
+ * Then "office bombs" (issue 13), one 10 s closed-loop phase per hostile OOXML package of
+ * test/support/office-bombs.ts (honest zip bomb, lying zip bomb, entity bomb, XXE), the OCR load
+ * stopped: the pool processes that one file in a loop (pool.office, as many in flight as in the
+ * saturated phases) while /healthz is measured, and this process's VmRSS is sampled (peak - the
+ * VmRSS just before the phase). Targets, per file: p99 under 100 ms, RSS growth under 300 MB.
+ * Writes bench/results/healthz.md and .json.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -22,13 +29,15 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ENTITY_BOMB_TEXT, XXE_TEXT, entityBomb, honestZipBomb, lyingZipBomb, xxe } from '../test/support/office-bombs.ts';
 import { startHttpServer } from '../src/http/server.ts';
 import { Metrics } from '../src/observability/metrics.ts';
 import { DocumentPool } from '../src/pool/document-pool.ts';
 import { prepareLanguageDir } from '../src/pool/ocr-languages.ts';
 import { greyPng, pageLines, renderScan } from './lib/documents.ts';
 import type { LoadOptions, LoadResult } from './lib/healthz-load.ts';
-import { codeRevision, cpuText, cpuWindow, disturbedNote, f0, f2, log, type CpuShare, machine, machineLine, mdTable, mean, packageVersion, percentile, secs, textTable, writeResults, type Machine } from './lib/report.ts';
+import { codeRevision, cpuText, cpuWindow, disturbedNote, f0, f1, f2, log, type CpuShare, machine, machineLine, mdTable, mean, packageVersion, percentile, secs, textTable, writeResults, type Machine } from './lib/report.ts';
+import { kibToMb, rssWindow, type RssWindowResult } from './lib/rss-window.ts';
 import { runMain } from './lib/run-main.ts';
 import { startSampler } from './lib/stats.ts';
 
@@ -38,8 +47,17 @@ const SECONDS = 10;
 const CONNECTIONS = 4;
 const PACED_RATE = 100;
 const OCR_PAGES = 4;
+/** the pool's recyclePages: a worker is replaced after this many units (an OCR page; an office task that answers counts 1, one that fails 0) */
+const RECYCLE_PAGES = 200;
 const SEED = 20_261_124;
 const TARGET_P99_MS = 20;
+/** Issue 13, for each hostile Office file: /healthz p99 under this while it is processed ... */
+const BOMB_P99_MS = 100;
+/** ... and the process's RSS growth under this (MB = 10^6 bytes, as in test/e2e/daemon-office-bombs.test.ts). */
+const BOMB_GROWTH_MB = 300;
+/** VmRSS sampling period during an office-bomb phase (VmHWM, reset at the start, catches what falls between). */
+const RSS_EVERY_MS = 20;
+const DOCX = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
 /** monitorEventLoopDelay's timer period: its samples include it, so it is subtracted. */
 const LOOP_RESOLUTION_MS = 5;
 const LOADER = fileURLToPath(new URL('./lib/healthz-load.ts', import.meta.url));
@@ -64,6 +82,49 @@ interface Phase {
   ocrPages: number;
   /** cores used during the phase: by this process (server + pool) and the load generator, by others, stolen */
   cpu: CpuShare | null;
+}
+
+/** The hostile packages of issue 13 and what the office task must make of each. */
+interface BombFixture {
+  key: string;
+  name: string;
+  file: string;
+  build: () => Buffer;
+  expect: { code: string } | { text: string };
+}
+const BOMBS: BombFixture[] = [
+  { key: 'zip-bomb-honest', name: 'zip bomb, honest (1 GiB, declared)', file: 'zip-bomb-honest.docx', build: () => honestZipBomb(), expect: { code: 'OFFICE_TOO_LARGE' } },
+  { key: 'zip-bomb-lying', name: 'zip bomb, lying (declares 100 MiB, inflates to 1 GiB)', file: 'zip-bomb-lying.docx', build: () => lyingZipBomb(), expect: { code: 'OFFICE_CORRUPT' } },
+  { key: 'entity-bomb', name: 'entity bomb (billion laughs)', file: 'billion-laughs.docx', build: entityBomb, expect: { text: ENTITY_BOMB_TEXT } },
+  { key: 'xxe', name: 'XXE (/etc/passwd, external parameter entity)', file: 'xxe.docx', build: xxe, expect: { text: XXE_TEXT } },
+];
+
+interface BombPhase {
+  key: string;
+  name: string;
+  expected: string;
+  settings: string;
+  load: Omit<LoadResult, 'samplesMs'>;
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+  mean: number;
+  loopDelay: { p50: number; p99: number; max: number };
+  avgBusy: number;
+  /** office tasks finished during the phase (the drain after the load included), by outcome */
+  tasks: number;
+  outcomes: Record<string, number>;
+  unexpected: number;
+  /** office tasks finished per second (phase start to the last task's end) */
+  tasksPerSecond: number;
+  /** workers replaced during the phase (recycled after recyclePages units, crashed) */
+  workers: { recycled: number; crashed: number };
+  rss: RssWindowResult & { baselineMb: number; peakMb: number; endMb: number; growthMb: number };
+  cpu: CpuShare | null;
+  p99Met: boolean;
+  rssMet: boolean;
 }
 
 /** A monitorEventLoopDelay sample (ns, the timer period included) as lateness in ms. */
@@ -96,7 +157,7 @@ async function main(): Promise<void> {
   const metrics = new Metrics();
   const langPath = await prepareLanguageDir(['jpn', 'eng'], dir);
   const pool = new DocumentPool({
-    size: POOL_SIZE, recyclePages: 200, ocrLangs: ['jpn', 'eng'], langPath,
+    size: POOL_SIZE, recyclePages: RECYCLE_PAGES, ocrLangs: ['jpn', 'eng'], langPath,
     task: { maxPages: 1000, minTextChars: 20, ocrDpi: 300, thumbnailSize: 256, ocr: true },
     onLoad: (load) => {
       metrics.poolBusy.set(load.busy);
@@ -124,21 +185,18 @@ async function main(): Promise<void> {
 
     let ocrPagesDone = 0;
     const phases: Phase[] = [];
-    const measure = async (poolState: Phase['pool'], mode: Phase['mode']): Promise<void> => {
+    /** One load run against /healthz with the event-loop lag, busy workers and CPU over it. */
+    const loadPhase = async (mode: Phase['mode']) => {
       const options: LoadOptions = { url, seconds: SECONDS, connections: CONNECTIONS, ...(mode === 'paced' ? { overallRate: PACED_RATE } : {}) };
       const delay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
       const busy = startSampler(() => pool.pool.load.busy);
-      const pages0 = ocrPagesDone;
       const cpuMeter = cpuWindow();
       delay.enable();
       const { samplesMs, ...load } = await runLoad(options);
       delay.disable();
       const sampled = busy.stop();
       const cpu = cpuMeter.stop();
-      const phase: Phase = {
-        key: `${poolState}-${mode === 'paced' ? 'paced' : 'closed'}`,
-        pool: poolState,
-        mode,
+      return {
         settings: `${CONNECTIONS} connections, ${SECONDS} s${mode === 'paced' ? `, ${PACED_RATE} requests/s in all` : ', no rate limit'}`,
         load,
         p50: percentile(samplesMs, 50),
@@ -149,8 +207,19 @@ async function main(): Promise<void> {
         mean: mean(samplesMs),
         loopDelay: { p50: lag(delay.percentile(50)), p99: lag(delay.percentile(99)), max: lag(delay.max) },
         avgBusy: sampled.mean,
-        ocrPages: ocrPagesDone - pages0,
         cpu,
+      };
+    };
+    const measure = async (poolState: Phase['pool'], mode: Phase['mode']): Promise<void> => {
+      const pages0 = ocrPagesDone;
+      const measured = await loadPhase(mode);
+      const { load } = measured;
+      const phase: Phase = {
+        key: `${poolState}-${mode === 'paced' ? 'paced' : 'closed'}`,
+        pool: poolState,
+        mode,
+        ...measured,
+        ocrPages: ocrPagesDone - pages0,
       };
       phases.push(phase);
       log(`${phase.key}: ${load.requests} requests (${f0(load.requestsPerSecond)}/s), p50 ${f2(phase.p50)} ms, p99 ${f2(phase.p99)} ms, max ${f2(phase.max)} ms; event-loop lag p99 ${f2(phase.loopDelay.p99)} ms; busy workers ${f2(phase.avgBusy)}, OCR pages ${phase.ocrPages}${load.errors + load.non2xx + load.timeouts > 0 ? `; ERRORS ${load.errors}, non-2xx ${load.non2xx}, timeouts ${load.timeouts}` : ''}`);
@@ -180,9 +249,82 @@ async function main(): Promise<void> {
     await measure('saturated', 'closed loop');
     await measure('saturated', 'paced');
 
+    // the OCR load ends (each feeder finishes its page) before the office bombs
+    feeding = false;
+    await Promise.all(feeders.splice(0));
+    log(`OCR load stopped: ${JSON.stringify(pool.pool.load)}`);
+
+    const b0 = performance.now();
+    const bombPaths = new Map<string, string>();
+    for (const f of BOMBS) {
+      const path = join(dir, f.file);
+      await writeFile(path, f.build());
+      bombPaths.set(f.key, path);
+    }
+    log(`office bombs written in ${secs(performance.now() - b0)}`);
+
+    const bombs: BombPhase[] = [];
+    for (const f of BOMBS) {
+      const path = bombPaths.get(f.key)!;
+      const expected = 'code' in f.expect ? f.expect.code : `text "${f.expect.text}"`;
+      await sleep(500); // the previous phase's last tasks settle before the baseline
+      const counters0 = pool.pool.counters;
+      const outcomes: Record<string, number> = {};
+      let tasks = 0;
+      let unexpected = 0;
+      let bombing = true;
+      const rss = rssWindow(RSS_EVERY_MS);
+      const t0 = performance.now();
+      const bombers = Array.from({ length: IN_FLIGHT }, async () => {
+        while (bombing) {
+          let outcome: string;
+          try {
+            const text = await pool.office(path, DOCX, { signal: AbortSignal.timeout(120_000) });
+            outcome = 'text' in f.expect && text.text === f.expect.text ? `text as written` : `text ${JSON.stringify(text.text.slice(0, 40))}`;
+          } catch (err) {
+            const code = (err as { code?: unknown }).code;
+            outcome = typeof code === 'string' ? code : `error ${(err as Error).message}`;
+          }
+          tasks += 1;
+          const good = 'code' in f.expect ? outcome === f.expect.code : outcome === 'text as written';
+          if (!good) unexpected += 1;
+          outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+        }
+      });
+      let measured: Awaited<ReturnType<typeof loadPhase>>;
+      try {
+        measured = await loadPhase('closed loop');
+      } finally {
+        bombing = false;
+        await Promise.all(bombers); // the tasks in flight finish: their memory counts
+      }
+      const taskWallMs = performance.now() - t0;
+      const r = rss.stop();
+      const counters1 = pool.pool.counters;
+      const ok = measured.load.errors + measured.load.non2xx + measured.load.timeouts === 0;
+      const growthMb = kibToMb(r.peakKiB - r.baselineKiB);
+      const phase: BombPhase = {
+        key: f.key,
+        name: f.name,
+        expected,
+        ...measured,
+        tasks,
+        outcomes,
+        unexpected,
+        tasksPerSecond: tasks / (taskWallMs / 1000),
+        workers: { recycled: counters1.recycled - counters0.recycled, crashed: counters1.crashed - counters0.crashed },
+        rss: { ...r, baselineMb: kibToMb(r.baselineKiB), peakMb: kibToMb(r.peakKiB), endMb: kibToMb(r.endKiB), growthMb },
+        p99Met: ok && measured.p99 < BOMB_P99_MS,
+        rssMet: growthMb < BOMB_GROWTH_MB,
+      };
+      bombs.push(phase);
+      log(`${f.key}: ${tasks} office tasks (${outcomeText(outcomes)}); ${measured.load.requests} requests (${f0(measured.load.requestsPerSecond)}/s), p50 ${f2(phase.p50)} ms, p99 ${f2(phase.p99)} ms, max ${f2(phase.max)} ms; RSS ${f0(phase.rss.baselineMb)} -> peak ${f0(phase.rss.peakMb)} MB (+${f0(growthMb)} MB), end ${f0(phase.rss.endMb)} MB; workers recycled ${phase.workers.recycled}, crashed ${phase.workers.crashed}${ok ? '' : `; ERRORS ${measured.load.errors}, non-2xx ${measured.load.non2xx}, timeouts ${measured.load.timeouts}`}`);
+    }
+
     const target = phases.find((p) => p.key === 'saturated-closed')!;
     const idle = phases.find((p) => p.key === 'idle-closed')!;
-    const ok = phases.every((p) => p.load.errors + p.load.non2xx + p.load.timeouts === 0) && phases.filter((p) => p.pool === 'saturated').every((p) => p.avgBusy >= POOL_SIZE - 0.05);
+    const ok = phases.every((p) => p.load.errors + p.load.non2xx + p.load.timeouts === 0) && phases.filter((p) => p.pool === 'saturated').every((p) => p.avgBusy >= POOL_SIZE - 0.05)
+      && bombs.every((b) => b.load.errors + b.load.non2xx + b.load.timeouts === 0 && b.unexpected === 0 && b.tasks > 0);
     const targetMet = ok && target.p99 <= TARGET_P99_MS;
     const totalMs = performance.now() - wall0;
     const versions = { autocannon: await packageVersion('autocannon'), tesseractJs: await packageVersion('tesseract.js') };
@@ -195,12 +337,22 @@ async function main(): Promise<void> {
     log(textTable(header, phases.map(row)));
     log('');
     log(`target: /healthz p99 <= ${TARGET_P99_MS} ms with the pool saturated (closed loop) -> ${targetMet ? 'MET' : 'NOT MET'} (${f2(target.p99)} ms; idle ${f2(idle.p99)} ms)`);
+    log('');
+    log(textTable(bombHeader, bombs.map(bombRow)));
+    log('');
+    log(textTable(verdictHeader, verdictRows(bombs)));
     log(`total bench time ${secs(totalMs)}`);
 
-    await writeResults('healthz', report({ startedAt, m, versions, phases, header, row, target, idle, targetMet, ok, totalMs }), {
+    await writeResults('healthz', report({ startedAt, m, versions, phases, header, row, target, idle, targetMet, bombs, ok, totalMs }), {
       date: startedAt.toISOString(), machine: m, versions,
-      settings: { poolSize: POOL_SIZE, inFlight: IN_FLIGHT, seconds: SECONDS, connections: CONNECTIONS, pacedRate: PACED_RATE, ocrPages: OCR_PAGES },
-      phases, target: { p99Ms: TARGET_P99_MS, measuredMs: target.p99, met: targetMet }, totalMs,
+      settings: { poolSize: POOL_SIZE, inFlight: IN_FLIGHT, seconds: SECONDS, connections: CONNECTIONS, pacedRate: PACED_RATE, ocrPages: OCR_PAGES, rssEveryMs: RSS_EVERY_MS },
+      phases, target: { p99Ms: TARGET_P99_MS, measuredMs: target.p99, met: targetMet },
+      officeBombs: {
+        targets: { p99UnderMs: BOMB_P99_MS, rssGrowthUnderMb: BOMB_GROWTH_MB },
+        phases: bombs,
+        met: { p99: bombs.every((b) => b.p99Met), rss: bombs.every((b) => b.rssMet) },
+      },
+      totalMs,
     });
     log('wrote bench/results/healthz.md and bench/results/healthz.json');
     if (!ok) process.exitCode = 1;
@@ -214,6 +366,23 @@ async function main(): Promise<void> {
   }
 }
 
+const outcomeText = (outcomes: Record<string, number>) => Object.entries(outcomes).map(([k, n]) => `${k} ×${n}`).join(', ');
+const yes = (met: boolean): string => (met ? 'yes' : '**NO**');
+const yesText = (met: boolean): string => (met ? 'yes' : 'NO');
+
+const bombHeader = ['file', 'office tasks (outcome)', 'tasks/s', 'CPU own / other / steal', 'requests/s', 'p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'event-loop lag p99 ms', 'busy workers', 'RSS before MB', 'RSS peak MB', 'RSS growth MB', 'RSS after MB', 'workers recycled / crashed'];
+const bombRow = (b: BombPhase) => [
+  b.key, outcomeText(b.outcomes), f1(b.tasksPerSecond), cpuText(b.cpu), f0(b.load.requestsPerSecond), f2(b.p50), f2(b.p90), f2(b.p99), f2(b.p999), f2(b.max), f2(b.loopDelay.p99), f2(b.avgBusy),
+  f0(b.rss.baselineMb), f0(b.rss.peakMb), f0(b.rss.growthMb), f0(b.rss.endMb), `${b.workers.recycled} / ${b.workers.crashed}`,
+];
+const verdictHeader = ['target (issue 13)', ...BOMBS.map((f) => f.key)];
+function verdictRows(bombs: BombPhase[], mark = yesText): string[][] {
+  return [
+    [`p99 under ${BOMB_P99_MS} ms`, ...bombs.map((b) => `${mark(b.p99Met)} (${f2(b.p99)} ms)`)],
+    [`RSS growth under ${BOMB_GROWTH_MB} MB`, ...bombs.map((b) => `${mark(b.rssMet)} (+${f0(b.rss.growthMb)} MB)`)],
+  ];
+}
+
 function report(o: {
   startedAt: Date;
   m: Machine;
@@ -224,12 +393,17 @@ function report(o: {
   target: Phase;
   idle: Phase;
   targetMet: boolean;
+  bombs: BombPhase[];
   ok: boolean;
   totalMs: number;
 }): string {
   const satPaced = o.phases.find((p) => p.key === 'saturated-paced');
   const idlePaced = o.phases.find((p) => p.key === 'idle-paced');
-  return `# /healthz benchmark: latency with the pool saturated by OCR vs idle
+  const bombsDisturbed = disturbedNote(o.bombs.map((b) => ({ what: `office bomb ${b.key}`, cpu: b.cpu })), 'Run the bench again on a quiet machine for clean numbers.');
+  const p99All = o.bombs.every((b) => b.p99Met);
+  const rssAll = o.bombs.every((b) => b.rssMet);
+  const worst = o.bombs.reduce<BombPhase | undefined>((w, b) => (w === undefined || b.rss.growthMb > w.rss.growthMb ? b : w), undefined);
+  return `# /healthz benchmark: latency with the pool saturated by OCR vs idle, and with hostile Office files
 
 Generated by \`npm run bench:healthz\` (bench/healthz.ts) on ${o.startedAt.toISOString()}.
 
@@ -245,6 +419,8 @@ Generated by \`npm run bench:healthz\` (bench/healthz.ts) on ${o.startedAt.toISO
 - Latencies are autocannon's per-request response times (fractional ms), percentiles by nearest rank; autocannon's own summary (whole ms, HDR histogram) is shown beside them. "event-loop lag" is how late the main thread's ${LOOP_RESOLUTION_MS} ms timer fired during the phase (perf_hooks monitorEventLoopDelay, whose samples include the ${LOOP_RESOLUTION_MS} ms period; it is subtracted).
 - "CPU own / other / steal": average cores used during the phase by this process (server + pool) together with the load generator (a child, counted when it exits), by everything else on the machine, and taken by the hypervisor (steal), from /proc.
 - ${o.m.cores} cores for: the server's main thread, ${POOL_SIZE} OCR workers and the load generator process. The OS shares the cores among them; nothing is pinned or niced.
+- **Office bombs** (issue 13), after the phases above, the OCR load stopped: the four hostile DOCX packages of test/support/office-bombs.ts, written once to a temp dir. One phase per file: the pool runs \`pool.office(file)\` in a loop, ${IN_FLIGHT} tasks in flight (${POOL_SIZE} running, ${IN_FLIGHT - POOL_SIZE} queued, each finished task replaced by the next, as for OCR; so up to ${POOL_SIZE} copies of the file are processed at once), while /healthz is loaded as in the closed-loop rows (${CONNECTIONS} connections, ${SECONDS} s). Every task's outcome is checked against the expected one.
+- **RSS growth**, per file: this process's VmRSS (/proc/self/status; the pool's worker threads live in it) sampled every ${RSS_EVERY_MS} ms, and VmHWM, reset at the start of the phase (\`5 > /proc/self/clear_refs\`${o.bombs.every((b) => b.rss.hwmReset) ? '' : ' — it failed here, so only the samples count'}) so that a spike between samples is caught; growth = the peak − VmRSS just before the phase (0.5 s after the previous one's last task). The window runs from before the first task to after the last one. MB = 10⁶ bytes, as in test/e2e/daemon-office-bombs.test.ts. The pool's workers are those the OCR phases used (tesseract loaded), and memory a phase leaves behind is in the next phase's baseline ("RSS after").
 
 ## Results
 
@@ -259,6 +435,19 @@ The main thread never runs OCR (tesseract.js and pdf.js run in the workers), so 
 Read with care:
 - The closed-loop load is far beyond a health check's (about ${f0(o.target.load.requestsPerSecond)} requests/s saturated): the server's main thread and the load generator then take CPU time from the OCR workers. The pool finished ${o.target.ocrPages} OCR pages during the saturated closed-loop phase against ${satPaced?.ocrPages ?? '?'} during the paced one (same ${SECONDS} s, "busy workers" counts workers holding a task, not CPU time).
 - In the paced rows the requests come in bursts at each second (autocannon's rate limiting) and the machine idles in between; the first requests of a burst wait for the server thread (and, on a VM, the vCPU) to wake up. That is the likely reason why paced p99 is above closed-loop p99 even with the pool idle.
+
+## Office bombs (issue 13)
+
+${mdTable(bombHeader, o.bombs.map(bombRow), 2)}
+
+${bombsDisturbed}Issue 13, for each hostile Office file: "RSS stays bounded (under ${BOMB_GROWTH_MB} MB of growth) and \`/healthz\` keeps answering (p99 under ${BOMB_P99_MS} ms while it is processed)". The p99 verdict also requires every request answered 2xx (no errors, no timeouts).
+
+${mdTable(verdictHeader, verdictRows(o.bombs, yes), 1)}
+
+- p99 under ${BOMB_P99_MS} ms: **${p99All ? 'yes' : 'NO'}** for ${p99All ? 'all four files' : o.bombs.filter((b) => !b.p99Met).map((b) => b.key).join(', ')}${p99All ? '' : ' (fails)'}; worst p99 ${f2(Math.max(...o.bombs.map((b) => b.p99)))} ms, worst max ${f2(Math.max(...o.bombs.map((b) => b.max)))} ms.
+- RSS growth under ${BOMB_GROWTH_MB} MB: **${rssAll ? 'yes' : 'NO'}**${rssAll ? ' for all four files' : ` for ${o.bombs.filter((b) => !b.rssMet).map((b) => b.key).join(', ')}`}; largest growth +${f0(worst?.rss.growthMb ?? Number.NaN)} MB (${worst?.key ?? '?'}).
+
+Read with care: the growth is measured with ${POOL_SIZE} copies of a file being processed at once (both workers busy, as the daemon's default pool of one worker per core can do with several messages in flight), for ${SECONDS} s in a loop; issue 13 speaks of each file, one at a time — a single copy in one worker can grow less. Memory a worker's heap takes does not go back to the OS when the task ends (see "RSS after"), so a worker that has once inflated a bomb keeps that memory until it is recycled (after ${RECYCLE_PAGES} units: OCR pages, or office files that answered; a failed task counts none) or ended.
 
 Total bench time: ${secs(o.totalMs)}. Raw numbers: bench/results/healthz.json.
 `;

@@ -34,7 +34,7 @@ import { pipeline } from 'node:stream/promises';
 import sharp from 'sharp';
 import { createGunzip } from 'node:zlib';
 import { DocumentPool } from '../src/pool/document-pool.ts';
-import type { DocumentResult } from '../src/pool/document-task.ts';
+import type { DocumentResult } from '../src/core/document.ts';
 import { findLanguageFiles, OCR_MODEL, prepareLanguageDir } from '../src/pool/ocr-languages.ts';
 import { prepareForOcr } from '../src/pool/preprocess.ts';
 import { levenshtein, normaliseForCer } from '../test/support/cer.ts';

@@ -23,7 +23,7 @@ import Encoding from 'encoding-japanese';
 import { detectType, type TypeCategory } from '../src/pipeline/detect-type.ts';
 import { extractContent } from '../src/pipeline/extract.ts';
 import { DocumentPool } from '../src/pool/document-pool.ts';
-import type { PageSource } from '../src/pool/document-task.ts';
+import type { PageSource } from '../src/core/document.ts';
 import { prepareLanguageDir } from '../src/pool/ocr-languages.ts';
 import { FIXTURES } from '../test/support/documents.ts';
 import { greyPng, pageLines, pdf, renderScan, type PdfPage } from './lib/documents.ts';

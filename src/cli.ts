@@ -14,7 +14,7 @@ import { registerDoctor } from './commands/doctor.ts';
 import { registerReembed } from './commands/reembed.ts';
 import { registerSetup } from './commands/setup.ts';
 import { pino } from 'pino';
-import { StartupError } from './errors.ts';
+import { StartupError } from './core/errors.ts';
 import { createLogger } from './observability/logger.ts';
 
 const program = new Command()

@@ -10,7 +10,7 @@
  * the drain) and the EMF backlog metrics (INGEST_EMF) are optional.
  */
 import { hostname } from 'node:os';
-import { createAwsRuntime } from './adapters/aws/runtime.ts';
+import { createAwsRuntime } from './runtime/aws.ts';
 import type { Config } from './config.ts';
 import { Acknowledger } from './consumer/acknowledger.ts';
 import { Consumer } from './consumer/consumer.ts';
@@ -18,22 +18,22 @@ import { p90Remaining } from './consumer/finish-predictor.ts';
 import { queueNameOf, readQueueDepth } from './consumer/queue-depth.ts';
 import { Shutdown } from './consumer/shutdown.ts';
 import { startHttpServer, type RunningHttpServer } from './http/server.ts';
-import { createLocalRuntime } from './local/runtime.ts';
+import { createLocalRuntime } from './runtime/local.ts';
 import { backlogRecord, EmfPublisher } from './observability/emf.ts';
 import type { Logger } from './observability/logger.ts';
 import { Metrics } from './observability/metrics.ts';
 import { createMessageProcessor } from './pipeline/process-message.ts';
 import { createDocumentReader } from './pool/create-document-reader.ts';
-import { createEmbeddings, type Embeddings } from './adapters/embedder/create-embeddings.ts';
+import { createEmbeddings, type Embeddings } from './runtime/embeddings.ts';
 import { DependencyGate } from './gate/gate.ts';
 import { DlqSweeper } from './consumer/dlq-sweeper.ts';
 import { gateRuntime } from './gate/gate-runtime.ts';
-import { isOutage } from './gate/outage.ts';
+import { isOutage } from './core/outage.ts';
 import { probeModels } from './adapters/embedder/probe-models.ts';
-import { classifyError } from './pipeline/classify.ts';
+import { classifyError } from './core/classify.ts';
 import { TempFiles } from './pipeline/temp-files.ts';
-import type { Runtime } from './runtime.ts';
-import { createAsgFeatures, type AsgFeatures } from './spot/asg/create-asg.ts';
+import type { Runtime } from './runtime/runtime.ts';
+import { createAsgFeatures, type AsgFeatures } from './runtime/asg.ts';
 import { createSpotWatcher, effectiveImdsMode } from './spot/create-watcher.ts';
 import { InstanceIdentity } from './spot/instance-identity.ts';
 import type { SpotWatcher } from './spot/watcher.ts';

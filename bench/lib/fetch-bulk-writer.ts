@@ -4,7 +4,7 @@
  * built once per document, one `POST /_bulk` through fetch with a per-request AbortSignal timeout,
  * the answer parsed with JSON.parse and mapped per item. The baseline of `npm run bench:opensearch`.
  */
-import { transient, type IngestError } from '../../src/errors.ts';
+import { transient, type IngestError } from '../../src/core/errors.ts';
 import { MicroBatcher } from '../../src/lib/micro-batcher.ts';
 import type { IndexDocument } from '../../src/adapters/index/port.ts';
 import { bulkItemError, isRecord, responseError } from '../../src/adapters/index/opensearch-errors.ts';

@@ -5,11 +5,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { createAwsClients, type AwsClients } from '../adapters/aws/clients.ts';
-import { StartupError } from '../errors.ts';
+import { StartupError } from '../core/errors.ts';
 import { ConfigError } from '../config.ts';
 import { LOCAL_CREDENTIALS } from '../local/embedded-stack.ts';
-import { localStackFile, type LocalStackInfo } from '../local/runtime.ts';
-import { classifyError } from '../pipeline/classify.ts';
+import { localStackFile, type LocalStackInfo } from '../runtime/local.ts';
+import { classifyError } from '../core/classify.ts';
 
 export const NO_LOCAL_DAEMON = 'no local spot-ingest is running (start it with npm start)';
 

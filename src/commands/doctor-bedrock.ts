@@ -1,6 +1,6 @@
 /** The doctor's Bedrock check: each configured embedding model is invoked once (probeModels). */
 import type { Config } from '../config.ts';
-import { createEmbeddings } from '../adapters/embedder/create-embeddings.ts';
+import { createEmbeddings } from '../runtime/embeddings.ts';
 import { probeModels } from '../adapters/embedder/probe-models.ts';
 
 export interface BedrockCheck {

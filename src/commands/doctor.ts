@@ -15,7 +15,7 @@ import { createOpenSearchIndex } from '../adapters/index/create-opensearch.ts';
 import { loadConfig, type Config } from '../config.ts';
 import { readRedrivePolicy } from '../consumer/dlq-discovery.ts';
 import { DEFAULT_MAX_RECEIVES } from '../consumer/settler.ts';
-import { classifyError } from '../pipeline/classify.ts';
+import { classifyError } from '../core/classify.ts';
 import { effectiveImdsMode } from '../spot/create-watcher.ts';
 import { OcrEngine } from '../pool/ocr-engine.ts';
 import { findLanguageFiles, OCR_MODEL, parseLangs, prepareLanguageDir } from '../pool/ocr-languages.ts';

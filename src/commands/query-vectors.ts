@@ -1,6 +1,6 @@
 import type { EmbeddingService } from '../adapters/embedder/embedding-service.ts';
 import type { SearchOptions } from '../adapters/index/port.ts';
-import { classifyError } from '../pipeline/classify.ts';
+import { classifyError } from '../core/classify.ts';
 
 /** Titan Multimodal takes English text only: other queries are not matched against images. */
 const LATIN_ONLY = /^[\p{Script=Latin}\p{N}\p{P}\p{S}\s]+$/u;

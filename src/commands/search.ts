@@ -5,9 +5,9 @@ import type { Config } from '../config.ts';
 import { createOpenSearchIndex } from '../adapters/index/create-opensearch.ts';
 import type { IndexPort, SearchHit } from '../adapters/index/port.ts';
 import { SqliteIndex } from '../adapters/index/sqlite.ts';
-import { StartupError } from '../errors.ts';
-import { localDatabasePath } from '../local/runtime.ts';
-import { createEmbeddings } from '../adapters/embedder/create-embeddings.ts';
+import { StartupError } from '../core/errors.ts';
+import { localDatabasePath } from '../runtime/local.ts';
+import { createEmbeddings } from '../runtime/embeddings.ts';
 import { queryVectors } from './query-vectors.ts';
 
 /**

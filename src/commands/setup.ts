@@ -14,7 +14,7 @@ import { indexBody } from '../adapters/index/mapping.ts';
 import type { OpenSearchIndex } from '../adapters/index/opensearch.ts';
 import { createStateTable } from '../adapters/state/create-table.ts';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
-import { isIngestError, StartupError } from '../errors.ts';
+import { isIngestError, StartupError } from '../core/errors.ts';
 
 export interface SetupCommandOptions {
   createTable?: boolean;

@@ -4,7 +4,7 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { IngestError } from '../errors.ts';
+import type { IngestError } from '../core/errors.ts';
 import { MicroBatcher } from '../lib/micro-batcher.ts';
 import { deadLetterRequest, resendRequest } from './outgoing-messages.ts';
 import { totalReceives, type QueueMessage } from './queue-message.ts';

@@ -3,7 +3,7 @@
  * transiently, growing with its ApproximateReceiveCount, with "equal jitter" so a burst of failures
  * does not come back in lock-step.
  */
-import { jitteredBackoff } from '../lib/backoff.ts';
+import { jitteredBackoff } from '../core/backoff.ts';
 
 export interface BackoffPolicy {
   baseSeconds: number;

@@ -1,10 +1,10 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { IngestError } from '../errors.ts';
+import { IngestError } from '../core/errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { MessageOutcome, Metrics } from '../observability/metrics.ts';
-import type { JobResult, MessageProcessor } from '../pipeline/job.ts';
-import { classifyError } from '../pipeline/classify.ts';
+import type { JobResult, MessageProcessor } from './processor.ts';
+import { classifyError } from '../core/classify.ts';
 import type { Acknowledger } from './acknowledger.ts';
 import type { FinishPredictor } from './finish-predictor.ts';
 import type { BackoffPolicy } from './backoff.ts';
@@ -15,7 +15,7 @@ import { totalReceives, type QueueMessage } from './queue-message.ts';
 import { Settler } from './settler.ts';
 import { Settlements } from './settlements.ts';
 import type { DrainTarget } from './shutdown.ts';
-import type { Dependency } from '../errors.ts';
+import type { Dependency } from '../core/errors.ts';
 
 export interface ConsumerOptions {
   sqs: SQSClient;

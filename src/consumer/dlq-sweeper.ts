@@ -18,7 +18,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../observability/logger.ts';
-import { classifyError } from '../pipeline/classify.ts';
+import { classifyError } from '../core/classify.ts';
 import { deadLetterRequest, resendRequest } from './outgoing-messages.ts';
 import { toQueueMessage } from './queue-message.ts';
 

@@ -1,7 +1,7 @@
 import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { toQueueMessage, type QueueMessage } from './queue-message.ts';
-import { jitteredBackoff } from '../lib/backoff.ts';
+import { jitteredBackoff } from '../core/backoff.ts';
 
 /** Failed receives back off from 0.5 s, doubling, up to 30 s. */
 const RECEIVE_RETRY_BASE_MS = 500;

@@ -4,10 +4,11 @@
  * letter; and the settlements still under way are tracked so the drain can wait for them. A job's
  * slot is free before its settlement is sent (the delete is batched and may wait a few ms).
  */
-import { classifyError } from '../pipeline/classify.ts';
+import { classifyError } from '../core/classify.ts';
+import type { ErrorCode } from '../core/codes.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { MessageOutcome, Metrics } from '../observability/metrics.ts';
-import type { JobResult } from '../pipeline/job.ts';
+import type { JobResult } from './processor.ts';
 import type { QueueMessage } from './queue-message.ts';
 import type { Settlement, Settler } from './settler.ts';
 
@@ -83,7 +84,7 @@ export class Settlements {
     return [...(message.earlierCodes ?? []), ...(this.#codes.get(message.messageId) ?? [])];
   }
 
-  #rememberCode(message: QueueMessage, code: string | undefined, outcome: Settlement['outcome']): void {
+  #rememberCode(message: QueueMessage, code: ErrorCode | undefined, outcome: Settlement['outcome']): void {
     if (outcome === 'retry' && code !== undefined) {
       const codes = this.#codes.get(message.messageId) ?? [];
       this.#codes.delete(message.messageId); // re-inserted last: the map's order is its age

@@ -18,8 +18,8 @@
  * redrive, where it would be moved to the DLQ by SQS with no reason on its next receive: there the
  * message is sent again as a new one (rollover) carrying its receives and codes, and deleted.
  */
-import type { Dependency, IngestError } from '../errors.ts';
-import { dependencyOf, isOutage } from '../gate/outage.ts';
+import type { Dependency, IngestError } from '../core/errors.ts';
+import { dependencyOf, isOutage } from '../core/outage.ts';
 import type { Acknowledger } from './acknowledger.ts';
 import { defaultBackoff, retryDelaySeconds, type BackoffPolicy } from './backoff.ts';
 import { totalReceives, type QueueMessage } from './queue-message.ts';

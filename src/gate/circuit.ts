@@ -10,10 +10,10 @@
  * service answers and resets the count. The probe loop is the only timer, and stop() ends it.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { IngestError, type Dependency } from '../errors.ts';
-import { classifyError } from '../pipeline/classify.ts';
-import { isOutage } from './outage.ts';
-import { jitteredBackoff } from '../lib/backoff.ts';
+import { IngestError, type Dependency } from '../core/errors.ts';
+import { classifyError } from '../core/classify.ts';
+import { isOutage } from '../core/outage.ts';
+import { jitteredBackoff } from '../core/backoff.ts';
 
 export type Probe = (signal: AbortSignal) => Promise<void>;
 

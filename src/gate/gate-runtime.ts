@@ -8,7 +8,7 @@ import type { CheckpointPort } from '../adapters/checkpoint/port.ts';
 import type { IndexPort } from '../adapters/index/port.ts';
 import type { StatePort } from '../adapters/state/port.ts';
 import type { StoragePort } from '../adapters/storage/port.ts';
-import type { Runtime } from '../runtime.ts';
+import type { Runtime } from '../runtime/runtime.ts';
 import type { DependencyGate } from './gate.ts';
 import { guard } from './guard.ts';
 

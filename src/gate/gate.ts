@@ -8,7 +8,7 @@
  * `spot_ingest_dependency_up{dependency}` and `spot_ingest_receive_paused_seconds_total` are in
  * `/metrics`, and one log line is written per change of state (not one per message).
  */
-import type { Dependency, IngestError } from '../errors.ts';
+import type { Dependency, IngestError } from '../core/errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { Circuit, type Probe } from './circuit.ts';

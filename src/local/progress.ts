@@ -1,6 +1,6 @@
 import type { QueueMessage } from '../consumer/queue-message.ts';
 import type { MessageOutcome } from '../observability/metrics.ts';
-import type { JobResult } from '../pipeline/job.ts';
+import type { JobResult } from '../consumer/processor.ts';
 
 const MARK: Record<MessageOutcome, string> = {
   done: '✔', duplicate: '=', stale: '~', retry: '↻', 'dead-letter': '✖', released: '⏎',

@@ -4,8 +4,8 @@
  * names the field as it is spelled in the source format (e.g. `Records[0].s3.object.key`).
  */
 import type { z } from 'zod';
-import { permanent, type IngestError } from '../errors.ts';
-import { EVENT_UNSUPPORTED, MESSAGE_INVALID_FIELD } from './codes.ts';
+import { permanent, type IngestError } from '../core/errors.ts';
+import { CODES } from '../core/codes.ts';
 import type { MessageFormat } from './file-event.ts';
 
 /** 50 TiB: S3's largest possible object. Anything bigger is a broken producer, not a file. */
@@ -22,7 +22,7 @@ export interface FieldContext {
 }
 
 export function invalidField(ctx: FieldContext, field: string, problem: string, cause?: unknown): IngestError {
-  return permanent(MESSAGE_INVALID_FIELD, `Invalid ${ctx.label}: field "${field}" ${problem}`, cause, {
+  return permanent(CODES.MESSAGE_INVALID_FIELD, `Invalid ${ctx.label}: field "${field}" ${problem}`, cause, {
     format: ctx.format,
     field,
   });
@@ -31,7 +31,7 @@ export function invalidField(ctx: FieldContext, field: string, problem: string, 
 /** A well-formed message of a known format announcing an event this daemon does not handle. */
 export function unsupportedEvent(ctx: FieldContext, event: string, explanation: string): IngestError {
   const label = ctx.label.charAt(0).toUpperCase() + ctx.label.slice(1);
-  return permanent(EVENT_UNSUPPORTED, `${label} ${preview(event)} is not handled: ${explanation}`, undefined, {
+  return permanent(CODES.EVENT_UNSUPPORTED, `${label} ${preview(event)} is not handled: ${explanation}`, undefined, {
     format: ctx.format,
     event,
   });

@@ -1,11 +1,4 @@
 /** Queue message bodies → FileEvents (docs/design.md §2). */
 export { parseMessageBody } from './parse.ts';
 export type { FileEvent, MessageFormat, ParsedMessage } from './file-event.ts';
-export {
-  EVENT_UNSUPPORTED,
-  MESSAGE_INVALID_FIELD,
-  MESSAGE_INVALID_JSON,
-  MESSAGE_UNKNOWN_FORMAT,
-  type MessageErrorCode,
-} from './codes.ts';
 export { MAX_KEY_BYTES, MAX_OBJECT_SIZE } from './fields.ts';

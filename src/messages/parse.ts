@@ -4,8 +4,8 @@
  * wrapped once by SNS. Every failure is a permanent IngestError (→ dead-letter, §4) with code
  * MESSAGE_INVALID_JSON, MESSAGE_UNKNOWN_FORMAT, MESSAGE_INVALID_FIELD or EVENT_UNSUPPORTED.
  */
-import { isIngestError, permanent } from '../errors.ts';
-import { MESSAGE_INVALID_JSON, MESSAGE_UNKNOWN_FORMAT } from './codes.ts';
+import { isIngestError, permanent } from '../core/errors.ts';
+import { CODES } from '../core/codes.ts';
 import { isEventBridgeEvent, parseEventBridgeEvent } from './eventbridge.ts';
 import { isPlainObject, preview } from './fields.ts';
 import type { ParsedMessage } from './file-event.ts';
@@ -30,7 +30,7 @@ function unknownFormat(value: unknown, where: string): never {
   } else {
     shape = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
   }
-  throw permanent(MESSAGE_UNKNOWN_FORMAT, `The ${where} is valid JSON but of no known format (${shape}); ${KNOWN_FORMATS}`);
+  throw permanent(CODES.MESSAGE_UNKNOWN_FORMAT, `The ${where} is valid JSON but of no known format (${shape}); ${KNOWN_FORMATS}`);
 }
 
 function parseDocument(doc: unknown, receivedAt: Date, where: string, allowSns: boolean): ParsedMessage {
@@ -39,7 +39,7 @@ function parseDocument(doc: unknown, receivedAt: Date, where: string, allowSns: 
   if (isSnsEnvelope(doc)) {
     if (!allowSns) {
       throw permanent(
-        MESSAGE_UNKNOWN_FORMAT,
+        CODES.MESSAGE_UNKNOWN_FORMAT,
         `The ${where} is itself an SNS envelope; only one level of SNS wrapping is unwrapped`,
       );
     }
@@ -79,7 +79,7 @@ function parseDocument(doc: unknown, receivedAt: Date, where: string, allowSns: 
  */
 export function parseMessageBody(body: string, receivedAt: Date = new Date()): ParsedMessage {
   if (typeof body !== 'string') {
-    throw permanent(MESSAGE_INVALID_JSON, `The message body is missing (got ${body === null ? 'null' : typeof body})`);
+    throw permanent(CODES.MESSAGE_INVALID_JSON, `The message body is missing (got ${body === null ? 'null' : typeof body})`);
   }
   // An unusable fallback time (e.g. new Date(undefined)) must not turn into a RangeError later.
   const fallback = Number.isNaN(receivedAt.getTime()) ? new Date() : receivedAt;

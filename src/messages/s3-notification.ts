@@ -4,8 +4,8 @@
  * Keys are form-URL-encoded (`+` for space). One event per record, in order.
  */
 import { z } from 'zod';
-import { permanent } from '../errors.ts';
-import { MESSAGE_UNKNOWN_FORMAT } from './codes.ts';
+import { permanent } from '../core/errors.ts';
+import { CODES } from '../core/codes.ts';
 import type { FileEvent } from './file-event.ts';
 import {
   compact,
@@ -66,7 +66,7 @@ export function parseS3Notification(body: Record<string, unknown>, receivedAt: D
     const header = parseShape(RecordHeader, record, ctx, where);
     if (header.eventSource !== 'aws:s3') {
       throw permanent(
-        MESSAGE_UNKNOWN_FORMAT,
+        CODES.MESSAGE_UNKNOWN_FORMAT,
         `Message has "Records" but ${where}.eventSource is ${preview(header.eventSource)}, not "aws:s3"; ` +
           'only S3 event notifications are accepted',
         undefined,

@@ -3,8 +3,8 @@
  * delivery wraps the publisher's text as `{"Type":"Notification","MessageId",...,"Message":"<text>"}`.
  * This module only unwraps; the caller parses what was inside.
  */
-import { permanent } from '../errors.ts';
-import { EVENT_UNSUPPORTED } from './codes.ts';
+import { permanent } from '../core/errors.ts';
+import { CODES } from '../core/codes.ts';
 import { type FieldContext, invalidField, preview } from './fields.ts';
 import { parseJson } from './json.ts';
 
@@ -30,7 +30,7 @@ export function unwrapSns(body: Record<string, unknown>): SnsUnwrapped {
   const topicArn = typeof body['TopicArn'] === 'string' ? body['TopicArn'] : undefined;
   if (type !== 'Notification') {
     throw permanent(
-      EVENT_UNSUPPORTED,
+      CODES.EVENT_UNSUPPORTED,
       `Unsupported SNS message of Type ${preview(type)} from topic ${topicArn ?? '(unknown)'}: only Notification ` +
         'messages carry file events (a subscription must be confirmed by the operator, e.g. via its SubscribeURL)',
       undefined,

@@ -10,7 +10,7 @@
  * `collect` callback, logs failures with backoff (1st, 2nd, 4th… in a row), never throws, and
  * leaves no timer behind: the timer is unref'd and stop() clears it and aborts a collection.
  */
-import { IngestError } from '../errors.ts';
+import { IngestError } from '../core/errors.ts';
 import type { Logger } from './logger.ts';
 
 /** The namespace of the daemon's own metrics. */

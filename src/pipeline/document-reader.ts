@@ -1,4 +1,4 @@
-import type { DocumentResult, PageResult } from '../pool/document-task.ts';
+import type { DocumentResult, PageResult } from '../core/document.ts';
 import type { OfficeText } from './extract-office.ts';
 
 export type { DocumentResult, OfficeText, PageResult };

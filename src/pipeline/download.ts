@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { permanent } from '../errors.ts';
+import { permanent } from '../core/errors.ts';
 import type { StoragePort } from '../adapters/storage/port.ts';
 
 export interface Downloaded {

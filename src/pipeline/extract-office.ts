@@ -10,8 +10,8 @@
  */
 import { TEXT_TRUNCATED, normalise } from './extract-text.ts';
 import { docxText } from './office/docx.ts';
-import { OfficePackage } from './office/package.ts';
-import { corrupt, type FormatText } from './office/parts.ts';
+import { corrupt, OfficePackage } from './office/package.ts';
+import type { FormatText } from './office/parts.ts';
 import { SLIDE, pptxText } from './office/pptx.ts';
 import { xlsxText } from './office/xlsx.ts';
 

@@ -3,7 +3,7 @@ import type { Extraction } from './build-document.ts';
 import { assemblePages } from './assemble-pages.ts';
 import type { DocumentReader, PageResult } from './document-reader.ts';
 import { extractPlainText } from './extract-text.ts';
-import { isIngestError } from '../errors.ts';
+import { isIngestError } from '../core/errors.ts';
 
 export interface ExtractOptions {
   signal: AbortSignal;

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { decode } from 'fast-bmp';
 import sharp, { type Sharp } from 'sharp';
-import { permanent } from '../errors.ts';
+import { permanent } from '../core/errors.ts';
 
 /** sharp's default limitInputPixels (0x3FFF × 0x3FFF). */
 export const PIXEL_LIMIT = 0x3fff * 0x3fff;

@@ -2,10 +2,11 @@
  * The DocumentReader the daemon uses: PDF, image and OOXML tasks on a WorkerPool of document workers.
  */
 import type { ResourceLimits } from 'node:worker_threads';
-import { permanent } from '../errors.ts';
+import { permanent } from '../core/errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { DocumentReader, OfficeText, ReadOptions } from '../pipeline/document-reader.ts';
-import type { DocumentResult, DocumentTask, DocumentWorkerData, OfficeTask, PageResult } from './document-task.ts';
+import type { DocumentTask, DocumentWorkerData, OfficeTask } from './document-task.ts';
+import type { DocumentResult, PageResult } from '../core/document.ts';
 import { asOfficeText } from './office-task.ts';
 import { WorkerPool, type PoolLoad } from './pool.ts';
 

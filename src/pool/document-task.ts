@@ -1,20 +1,9 @@
 /**
  * What the document worker is asked to do and what it answers. Plain data: it crosses the
  * thread boundary by structured clone (the thumbnail's bytes are transferred, not copied).
+ * The answers' shapes (PageResult, DocumentResult) are domain types: src/core/document.ts.
  */
-export type PageSource = 'text-layer' | 'ocr' | 'blank' | 'failed';
-
-export interface PageResult {
-  /** 1-based. */
-  page: number;
-  source: PageSource;
-  text: string;
-  /** Mean OCR confidence (0–100) for OCR pages, else null. */
-  confidence: number | null;
-  ms: number;
-  /** Taken from a checkpoint, not read again. */
-  resumed?: boolean;
-}
+import type { PageResult } from '../core/document.ts';
 
 export interface DocumentTask {
   path: string;
@@ -37,21 +26,6 @@ export interface DocumentTask {
 export interface OfficeTask {
   path: string;
   mime: string;
-}
-
-export interface DocumentResult {
-  /** Pages (or frames) in the file; null when it cannot be opened (a PDF that needs a password). */
-  pageCount: number | null;
-  pages: PageResult[];
-  warnings: string[];
-  /** WebP bytes of the thumbnail (PDF page 1 or the image), or null. */
-  thumbnail: Uint8Array | null;
-  width: number | null;
-  height: number | null;
-  /** EXIF date the picture was taken (ISO 8601), when known. */
-  takenAt: string | null;
-  /** Milliseconds per sub-step (parse, render, ocr, thumbnail). */
-  steps: Record<string, number>;
 }
 
 export interface DocumentWorkerData {

@@ -4,13 +4,14 @@
  */
 import { readFile } from 'node:fs/promises';
 import { workerData } from 'node:worker_threads';
-import type { DocumentTask, DocumentWorkerData, OfficeTask, PageResult } from './document-task.ts';
+import type { DocumentTask, DocumentWorkerData, OfficeTask } from './document-task.ts';
+import type { PageResult } from '../core/document.ts';
 import { processImage } from './image-task.ts';
 import { processOffice } from './office-task.ts';
 import { OcrEngine } from './ocr-engine.ts';
 import { processPdf } from './pdf-task.ts';
 import { serveTasks, type TaskOutput } from './serve.ts';
-import type { DocumentResult } from './document-task.ts';
+import type { DocumentResult } from '../core/document.ts';
 
 const data = workerData as DocumentWorkerData;
 const ocr = new OcrEngine({ langs: data.ocrLangs, langPath: data.langPath });

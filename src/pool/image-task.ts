@@ -10,9 +10,10 @@
 import exifReader from 'exif-reader';
 import sharp, { type Metadata, type Sharp, type SharpOptions } from 'sharp';
 import { readBmp } from './bmp.ts';
-import { permanent } from '../errors.ts';
-import { StepTimer } from '../pipeline/steps.ts';
-import type { DocumentResult, DocumentTask, PageResult } from './document-task.ts';
+import { permanent } from '../core/errors.ts';
+import { StepTimer } from '../observability/step-timer.ts';
+import type { DocumentTask } from './document-task.ts';
+import type { DocumentResult, PageResult } from '../core/document.ts';
 import type { OcrEngine } from './ocr-engine.ts';
 import { prepareForOcr, thumbnail } from './preprocess.ts';
 

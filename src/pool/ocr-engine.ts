@@ -11,7 +11,7 @@
  */
 import { createWorker, OEM, PSM, type Worker as TesseractWorker } from 'tesseract.js';
 import { fileURLToPath } from 'node:url';
-import { transient } from '../errors.ts';
+import { transient } from '../core/errors.ts';
 import { tidyOcrText } from './ocr-text.ts';
 
 const TESSERACT_WORKER = fileURLToPath(new URL('./tesseract-worker.cjs', import.meta.url));

@@ -8,9 +8,10 @@
 import { readFile } from 'node:fs/promises';
 import { getDocument, type PDFDocumentProxy, type PDFPageProxy } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import type { TextItem } from 'pdfjs-dist/types/src/display/api.js';
-import { permanent } from '../errors.ts';
-import { StepTimer } from '../pipeline/steps.ts';
-import type { DocumentResult, DocumentTask, PageResult } from './document-task.ts';
+import { permanent } from '../core/errors.ts';
+import { StepTimer } from '../observability/step-timer.ts';
+import type { DocumentTask } from './document-task.ts';
+import type { DocumentResult, PageResult } from '../core/document.ts';
 import type { OcrEngine } from './ocr-engine.ts';
 import { pdfAssets } from './pdf-assets.ts';
 import { fromRaw, prepareForOcr, thumbnail, type RawImage } from './preprocess.ts';

@@ -11,9 +11,10 @@
  * per free slot, so a worker file that cannot even load fails each task instead of spinning.
  */
 import { Worker, type ResourceLimits, type TransferListItem } from 'node:worker_threads';
-import { IngestError, permanent, transient } from '../errors.ts';
+import { IngestError, permanent, transient } from '../core/errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { SerializedError, TaskMessage, WorkerMessage } from './protocol.ts';
+import { isErrorCode } from '../core/codes.ts';
 
 export interface WorkerPoolOptions {
   /** The worker entry module (it calls serveTasks). */
@@ -246,5 +247,8 @@ export class WorkerPool {
 }
 
 function deserializeError(error: SerializedError): IngestError {
-  return new IngestError(error.code, error.message, { retryable: error.retryable, ...(error.details ? { details: error.details } : {}) });
+  // A code the main thread does not know (a worker of another version) is reported as the worker's failure.
+  const code = isErrorCode(error.code) ? error.code : 'WORKER_TASK_FAILED';
+  const details = isErrorCode(error.code) ? error.details : { ...error.details, workerCode: error.code };
+  return new IngestError(code, error.message, { retryable: error.retryable, ...(details ? { details } : {}) });
 }

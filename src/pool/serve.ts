@@ -5,7 +5,7 @@
  * bounds the retries of a file that keeps failing in an unforeseen way).
  */
 import { parentPort, type TransferListItem } from 'node:worker_threads';
-import { isIngestError } from '../errors.ts';
+import { isIngestError } from '../core/errors.ts';
 import type { SerializedError, TaskMessage, WorkerMessage } from './protocol.ts';
 
 export interface TaskContext {

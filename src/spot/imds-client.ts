@@ -6,7 +6,7 @@
  * never followed; every answer's body is read or drained (or its socket destroyed), never left open.
  */
 import { request, type Dispatcher } from 'undici';
-import { IngestError } from '../errors.ts';
+import { IngestError } from '../core/errors.ts';
 import { createHttpAgent } from '../lib/http-agent.ts';
 
 export const DEFAULT_IMDS_ENDPOINT = 'http://169.254.169.254';

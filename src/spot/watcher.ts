@@ -7,7 +7,7 @@
  */
 import type { Logger } from '../observability/logger.ts';
 import type { ImdsClient } from './imds-client.ts';
-import { jitteredBackoff } from '../lib/backoff.ts';
+import { jitteredBackoff } from '../core/backoff.ts';
 
 export const INSTANCE_ACTION_PATH = '/latest/meta-data/spot/instance-action';
 export const REBALANCE_PATH = '/latest/meta-data/events/recommendations/rebalance';

@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import sharp from 'sharp';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isIngestError } from '../../src/errors.ts';
+import { isIngestError } from '../../src/core/errors.ts';
 import type { DocumentReader } from '../../src/pipeline/document-reader.ts';
 import { extractOffice } from '../../src/pipeline/extract-office.ts';
 import { DocumentPool, type DocumentPoolOptions } from '../../src/pool/document-pool.ts';

@@ -9,7 +9,7 @@ import { describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { ClaimRequest, StatePort } from '../../src/adapters/state/port.ts';
-import { isIngestError } from '../../src/errors.ts';
+import { isIngestError } from '../../src/core/errors.ts';
 
 export const NOW = 1_700_000_000;
 export const T1 = '2025-01-01T00:00:01.000Z';

@@ -1,6 +1,6 @@
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
-import { IngestError, isIngestError, permanent, transient } from '../../src/errors.ts';
+import { IngestError, isIngestError, permanent, transient } from '../../src/core/errors.ts';
 
 test('IngestError carries a stable code and retryable flag', () => {
   const p = permanent('MESSAGE_INVALID_JSON', 'bad');

@@ -1,4 +1,4 @@
-import type { PageResult } from '../../pipeline/document-reader.ts';
+import type { PageResult } from '../../core/document.ts';
 
 /**
  * Finished pages of a long job (a many-page PDF), kept where a replacement instance can read them,

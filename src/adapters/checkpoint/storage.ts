@@ -4,8 +4,8 @@
  * read it), a directory under the data dir in local mode. `<prefix><document id>.json`.
  */
 import { Buffer } from 'node:buffer';
-import { isIngestError } from '../../errors.ts';
-import type { PageResult } from '../../pipeline/document-reader.ts';
+import { isIngestError } from '../../core/errors.ts';
+import type { PageResult } from '../../core/document.ts';
 import type { StoragePort } from '../storage/port.ts';
 import type { CheckpointPort } from './port.ts';
 

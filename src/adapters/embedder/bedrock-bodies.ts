@@ -8,7 +8,7 @@
  * - Cohere Embed v3: `{texts, input_type, truncate}` → `{embeddings: number[][] | {float: number[][]}, id, response_type, texts}`
  *   (no token count in the body: it comes from the X-Amzn-Bedrock-Input-Token-Count header)
  */
-import { transient, type IngestError } from '../../errors.ts';
+import { transient, type IngestError } from '../../core/errors.ts';
 import type { ModelSpec } from './models.ts';
 import type { TextPurpose } from './port.ts';
 

@@ -13,7 +13,7 @@
  * An aborted call rejects with the signal's reason.
  */
 import { InvokeModelCommand, type BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
-import { isIngestError, permanent, transient, type IngestError } from '../../errors.ts';
+import { isIngestError, permanent, transient, type IngestError } from '../../core/errors.ts';
 import { imageRequestBody, parseEmbeddingResponse, textRequestBody, type ParsedEmbedding } from './bedrock-bodies.ts';
 import { inputTokenCountOf, isThrottled } from './bedrock-client.ts';
 import type { ModelSpec } from './models.ts';

@@ -9,7 +9,7 @@
  * process alive. A call's outcome only moves the breaker if the breaker has not changed state since
  * the call started (a slow call from before it opened neither closes nor re-opens it).
  */
-import { isIngestError } from '../../errors.ts';
+import { isIngestError } from '../../core/errors.ts';
 
 export type CircuitState = 'closed' | 'open' | 'half-open';
 

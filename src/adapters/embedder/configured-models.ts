@@ -1,5 +1,14 @@
-import { ConfigError, type Config } from '../../config.ts';
+import { ConfigError } from '../../core/errors.ts';
 import { resolveModel, type ModelSpec } from './models.ts';
+
+/** The embedding settings of the configuration (src/config.ts). */
+export interface EmbeddingModelSettings {
+  /** null: off. */
+  textEmbeddingModel: string | null;
+  imageEmbeddingModel: string | null;
+  textEmbeddingDimensions: number | undefined;
+  imageEmbeddingDimensions: number | undefined;
+}
 
 export interface ConfiguredModels {
   text: ModelSpec | null;
@@ -11,7 +20,7 @@ export interface ConfiguredModels {
  * INGEST_IMAGE_EMBEDDING_MODEL, `none` = off) with their dimensions; an unknown model or a
  * dimension it does not offer is a ConfigError naming the variable (exit 2).
  */
-export function configuredModels(config: Pick<Config, 'textEmbeddingModel' | 'imageEmbeddingModel' | 'textEmbeddingDimensions' | 'imageEmbeddingDimensions'>): ConfiguredModels {
+export function configuredModels(config: EmbeddingModelSettings): ConfiguredModels {
   const one = (id: string | null, dims: number | undefined, use: 'text' | 'image', variable: string, dimsVariable: string): ModelSpec | null => {
     if (id === null) return null;
     try {

@@ -6,7 +6,7 @@
  * spent `paused` is true and the pipeline indexes documents without vectors, marked for
  * `spot-ingest reembed`.
  */
-import { isIngestError, transient } from '../../errors.ts';
+import { isIngestError, transient } from '../../core/errors.ts';
 import type { Metrics } from '../../observability/metrics.ts';
 import { CircuitBreaker } from './circuit-breaker.ts';
 import type { DailyBudget } from './daily-budget.ts';

@@ -1,4 +1,4 @@
-import { StartupError } from '../../errors.ts';
+import { StartupError } from '../../core/errors.ts';
 import type { VectorDimensions } from '../index/mapping.ts';
 import type { ConfiguredModels } from './configured-models.ts';
 

@@ -10,7 +10,7 @@
  * indexes the document without an image vector. A truncated JPEG or GIF is read as far as its data goes.
  */
 import sharp, { type Metadata, type Sharp, type SharpOptions } from 'sharp';
-import { permanent, type IngestError } from '../../errors.ts';
+import { permanent, type IngestError } from '../../core/errors.ts';
 import type { PreparedImage } from './port.ts';
 
 export interface PrepareImageOptions {

@@ -11,7 +11,7 @@
  *   Authorization headers cannot coexist. Forcing SigV4 on such a URL is a configuration error.
  */
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
-import { ConfigError } from '../../config.ts';
+import { ConfigError } from '../../core/errors.ts';
 import { awsServiceOf, regionFromEnv, type AwsServiceTarget } from './aws-endpoint.ts';
 import { OpenSearchIndex } from './opensearch.ts';
 

@@ -13,7 +13,7 @@
  * and migrated by `--roll`: copied into `<alias>-v1`, then removed and replaced by the alias in
  * the same atomic `_aliases` call.
  */
-import { StartupError } from '../../errors.ts';
+import { StartupError } from '../../core/errors.ts';
 import { IMAGE_EMBEDDING_FIELD, indexBody, MAPPING_VERSION, TEXT_EMBEDDING_FIELD, type VectorDimensions } from './mapping.ts';
 import type { AliasAction, IndexDescription, OpenSearchIndex } from './opensearch.ts';
 

@@ -4,7 +4,7 @@
  * builds `setup` from (docs/opensearch.md); OpenSearchIndex exposes them as methods.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { permanent, transient } from '../../errors.ts';
+import { permanent, transient } from '../../core/errors.ts';
 import { describeMapping, type VectorDimensions } from './mapping.ts';
 import { errorInfo, isRecord, responseError } from './opensearch-errors.ts';
 import type { OpenSearchRequests } from './opensearch-requests.ts';

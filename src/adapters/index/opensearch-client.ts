@@ -8,7 +8,7 @@
 import { Client, Connection } from '@opensearch-project/opensearch';
 import { AwsSigv4Signer } from '@opensearch-project/opensearch/aws-v3';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
-import { transient } from '../../errors.ts';
+import { transient } from '../../core/errors.ts';
 import type { AwsServiceTarget } from './aws-endpoint.ts';
 import { undiciConnection } from './undici-connection.ts';
 

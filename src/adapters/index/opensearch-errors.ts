@@ -2,7 +2,7 @@
  * How OpenSearch answers become IngestErrors: one place decides retry vs dead-letter for the
  * index adapter (whole responses and `_bulk` items alike).
  */
-import { permanent, transient, type IngestError } from '../../errors.ts';
+import { permanent, transient, type IngestError } from '../../core/errors.ts';
 
 export interface OpenSearchErrorInfo {
   type: string | undefined;

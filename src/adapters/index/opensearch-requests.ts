@@ -7,7 +7,7 @@
 import type { ApiResponse, Client } from '@opensearch-project/opensearch';
 import type { TransportRequestOptions, TransportRequestPromise } from '@opensearch-project/opensearch/lib/Transport.js';
 import { errors } from '@opensearch-project/opensearch';
-import { isIngestError, transient } from '../../errors.ts';
+import { isIngestError, transient } from '../../core/errors.ts';
 import { responseError } from './opensearch-errors.ts';
 
 export interface CallOptions {

@@ -3,7 +3,7 @@
  * query, the k-NN queries of a hybrid search and their `_msearch`, the pending-embedding page) and
  * how their answers become SearchHits, fused rankings and cursors. No I/O here.
  */
-import { permanent, transient, type IngestError } from '../../errors.ts';
+import { permanent, transient, type IngestError } from '../../core/errors.ts';
 import { IMAGE_EMBEDDING_FIELD, TEXT_EMBEDDING_FIELD } from './mapping.ts';
 import { errorInfo, isRecord, responseError } from './opensearch-errors.ts';
 import type { IndexDocument, PendingPage, SearchHit, SearchOptions, TextSource } from './port.ts';

@@ -13,7 +13,7 @@
  * opensearch-requests.ts (deadline, abort, error mapping, close), the search bodies and answers are
  * opensearch-search.ts, the index-management requests opensearch-admin.ts.
  */
-import { permanent, transient, type IngestError } from '../../errors.ts';
+import { permanent, transient, type IngestError } from '../../core/errors.ts';
 import { MicroBatcher } from '../../lib/micro-batcher.ts';
 import { indexBody } from './mapping.ts';
 import * as admin from './opensearch-admin.ts';

@@ -15,7 +15,7 @@
  * « and ».
  */
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import { permanent } from '../../errors.ts';
+import { permanent } from '../../core/errors.ts';
 import { resolveDatabase, type DatabaseSource, type OpenDatabaseOptions } from '../sqlite/open.ts';
 import { ensureSchema } from '../sqlite/schema.ts';
 import { mapSqliteError } from '../sqlite/transaction.ts';

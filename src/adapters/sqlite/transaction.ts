@@ -2,7 +2,7 @@
  * Write transactions and SQLite error mapping shared by the SQLite adapters.
  */
 import type { DatabaseSync } from 'node:sqlite';
-import { transient } from '../../errors.ts';
+import { transient } from '../../core/errors.ts';
 
 /** SQLITE_BUSY and SQLITE_LOCKED (primary result codes). */
 const BUSY_CODES = new Set([5, 6]);

@@ -9,7 +9,7 @@ import {
   type DynamoDBClient,
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
-import { permanent } from '../../errors.ts';
+import { permanent } from '../../core/errors.ts';
 
 export interface CreateStateTableOptions {
   signal?: AbortSignal;

@@ -17,7 +17,7 @@ import {
   UpdateCommand,
   type NativeAttributeValue,
 } from '@aws-sdk/lib-dynamodb';
-import { transient } from '../../errors.ts';
+import { transient } from '../../core/errors.ts';
 import { crashesAfterClaim, decideClaim } from './claim-decision.ts';
 import type { ClaimRequest, ClaimResult, CompleteRequest, FileRecord, StateOptions, StatePort } from './port.ts';
 import { recordFromFields } from './record-fields.ts';

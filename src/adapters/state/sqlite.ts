@@ -11,7 +11,7 @@
  * `DATABASE_BUSY`. node:sqlite is synchronous: each method does its work before returning.
  */
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import { transient } from '../../errors.ts';
+import { transient } from '../../core/errors.ts';
 import { resolveDatabase, type DatabaseSource, type OpenDatabaseOptions } from '../sqlite/open.ts';
 import { ensureSchema } from '../sqlite/schema.ts';
 import { immediateTransaction, mapSqliteError } from '../sqlite/transaction.ts';

@@ -17,7 +17,7 @@
  */
 import { mkdir, open, realpath, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { permanent, transient } from '../../errors.ts';
+import { permanent, transient } from '../../core/errors.ts';
 import type { ObjectBody, StorageOptions, StoragePort } from './port.ts';
 
 export interface DirectoryStorageOptions {

@@ -1,6 +1,6 @@
 import { GetObjectCommand, DeleteObjectCommand, HeadBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
-import { permanent } from '../../errors.ts';
+import { permanent } from '../../core/errors.ts';
 import type { ObjectBody, StorageOptions, StoragePort } from './port.ts';
 
 /** StoragePort on Amazon S3 (or any S3-compatible endpoint). */

@@ -20,8 +20,7 @@
 import type { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import yauzl, { Entry, type ZipFile } from 'yauzl';
-import { permanent } from '../../errors.ts';
-import { corrupt } from './parts.ts';
+import { permanent } from '../../core/errors.ts';
 import { XmlStream, type XmlHandlers } from './xml.ts';
 
 /** Deflate tops out near 1032:1; real XML stays well below 100:1. */
@@ -33,6 +32,11 @@ const MAX_CENTRAL_DIRECTORY_BYTES = 64 * 1024 * 1024;
 const CENTRAL_RECORD_BYTES = 46;
 
 /** A part's CRC-32 did not match; the text is still used. Reads `OFFICE_CRC_MISMATCH:<part>`. */
+/** A damaged package or a missing main part: permanent `OFFICE_CORRUPT`. */
+export function corrupt(message: string, cause?: unknown, details?: Record<string, unknown>) {
+  return permanent('OFFICE_CORRUPT', `corrupt Office file: ${message}`, cause, details);
+}
+
 export const OFFICE_CRC_MISMATCH = 'OFFICE_CRC_MISMATCH';
 
 /** What reading a part needs of its central directory record (a yauzl Entry holds much more). */

@@ -1,16 +1,10 @@
 /**
- * What the three formats share: the corrupt-file error, relationship parts, part ordering and
- * joining the text of parts.
+ * What the three formats share: relationship parts, part ordering and joining the text of parts.
+ * (The corrupt-file error is the package's: package.ts.)
  */
 import { posix } from 'node:path';
-import { permanent } from '../../errors.ts';
-import type { OfficePackage } from './package.ts';
+import { corrupt, type OfficePackage } from './package.ts';
 import { attr } from './xml.ts';
-
-/** A damaged package or a missing main part: permanent `OFFICE_CORRUPT`. */
-export function corrupt(message: string, cause?: unknown, details?: Record<string, unknown>) {
-  return permanent('OFFICE_CORRUPT', `corrupt Office file: ${message}`, cause, details);
-}
 
 /** The text of one format's parts and its page count (docs/design.md §6 `page_count`). */
 export interface FormatText {

@@ -2,8 +2,8 @@
  * PPTX: slides in numeric order, each followed by its speaker notes (without the slide-number
  * field); the page count is the number of slides.
  */
-import type { OfficePackage } from './package.ts';
-import { byNumber, corrupt, joinBlocks, relationships, relsPathOf, type FormatText } from './parts.ts';
+import { corrupt, type OfficePackage } from './package.ts';
+import { byNumber, joinBlocks, relationships, relsPathOf, type FormatText } from './parts.ts';
 
 export const SLIDE = /^ppt\/slides\/slide(\d+)\.xml$/;
 

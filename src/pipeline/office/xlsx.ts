@@ -3,8 +3,8 @@
  * non-empty cell values tab-separated; the page count is the number of sheets.
  */
 import { posix } from 'node:path';
-import type { OfficePackage } from './package.ts';
-import { byNumber, corrupt, joinBlocks, relationships, type FormatText } from './parts.ts';
+import { corrupt, type OfficePackage } from './package.ts';
+import { byNumber, joinBlocks, relationships, type FormatText } from './parts.ts';
 import { attr, attrByLocal } from './xml.ts';
 
 export async function xlsxText(pkg: OfficePackage): Promise<FormatText> {

@@ -12,7 +12,7 @@
  * `OFFICE_TOO_LARGE`.
  */
 import { SaxesParser } from 'saxes';
-import { permanent } from '../../errors.ts';
+import { permanent } from '../../core/errors.ts';
 
 /** Real documents nest a few dozen levels (tables in tables: a few hundred). */
 export const MAX_DEPTH = 10_000;

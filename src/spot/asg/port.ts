@@ -3,7 +3,8 @@
  * adapter is sdk-auto-scaling.ts), and the error every implementation throws: an IngestError with
  * a stable `code` (ASG_*) and `retryable`.
  */
-import { IngestError } from '../../errors.ts';
+import { IngestError } from '../../core/errors.ts';
+import type { ErrorCode } from '../../core/codes.ts';
 
 /** This instance in its group: what every call names. */
 export interface AsgTarget {
@@ -28,15 +29,7 @@ export interface AutoScalingPort {
  * ASG_TARGET_UNKNOWN (instance id or group name not known yet: IMDS did not answer) are retryable; ASG_ACCESS_DENIED (the instance role lacks the action) and ASG_REJECTED (a 4xx such as
  * ValidationError: no such hook, no lifecycle action in progress, instance not InService) are not.
  */
-export type AsgErrorCode =
-  | 'ASG_THROTTLED'
-  | 'ASG_TIMEOUT'
-  | 'ASG_UNAVAILABLE'
-  | 'ASG_FAILED'
-  | 'ASG_TARGET_UNKNOWN'
-  | 'ASG_TARGET_MISSING'
-  | 'ASG_ACCESS_DENIED'
-  | 'ASG_REJECTED';
+export type AsgErrorCode = Extract<ErrorCode, `ASG_${string}`>;
 
 export class AsgError extends IngestError {
   /** The service's own error code (e.g. ValidationError), when it answered. */

@@ -11,9 +11,9 @@
  * so start() arms the idle timer too: an instance that stays idle is unprotected once.
  */
 import type { Logger } from '../../observability/logger.ts';
-import { classifyError } from '../../pipeline/classify.ts';
+import { classifyError } from '../../core/classify.ts';
 import type { AutoScalingPort, TargetResolver } from './port.ts';
-import { jitteredBackoff } from '../../lib/backoff.ts';
+import { jitteredBackoff } from '../../core/backoff.ts';
 
 export interface ScaleInProtectionOptions {
   asg: Pick<AutoScalingPort, 'setInstanceProtection'>;

@@ -9,7 +9,7 @@ import {
   SetInstanceProtectionCommand,
   type AutoScalingClient,
 } from '@aws-sdk/client-auto-scaling';
-import { classifyError } from '../../pipeline/classify.ts';
+import { classifyError } from '../../core/classify.ts';
 import { AsgError, type AsgErrorCode, type AutoScalingPort } from './port.ts';
 
 export interface SdkAutoScalingOptions {

@@ -10,7 +10,7 @@
  * timing out. Failures are logged; they never change the exit code.
  */
 import type { Logger } from '../../observability/logger.ts';
-import { classifyError } from '../../pipeline/classify.ts';
+import { classifyError } from '../../core/classify.ts';
 import type { AutoScalingPort, TargetResolver } from './port.ts';
 
 export const TERMINATED = 'Terminated';

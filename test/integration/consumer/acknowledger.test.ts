@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { Acknowledger } from '../../../src/consumer/acknowledger.ts';
 import { toQueueMessage, type QueueMessage } from '../../../src/consumer/queue-message.ts';
-import { transient } from '../../../src/errors.ts';
+import { transient } from '../../../src/core/errors.ts';
 import { createQueuePair, queueCounts, testSqs, uniqueName } from '../../support/aws.ts';
 
 const sqs = testSqs();
@@ -57,7 +57,7 @@ test('an empty body is dead-lettered as a placeholder (SQS refuses empty bodies)
   const ack = new Acknowledger({ sqs, queueUrl, dlqUrl, lingerMs: 0 });
   await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'x' }));
   const message = { ...(await receiveOne(queueUrl)), body: '' };
-  assert.equal(await new Acknowledger({ sqs, queueUrl, dlqUrl: undefined }).deadLetter(message, transient('X', 'y')), false);
+  assert.equal(await new Acknowledger({ sqs, queueUrl, dlqUrl: undefined }).deadLetter(message, transient('INTERNAL', 'y')), false);
   await ack.resend(message, { delaySeconds: 0, receives: 1, codes: ['A'] });
   assert.equal((await receiveOne(queueUrl)).body, '(empty message body)');
   await ack.close();

@@ -11,9 +11,9 @@ import { Consumer } from '../../../src/consumer/consumer.ts';
 import { p90Remaining, type FinishPredictor } from '../../../src/consumer/finish-predictor.ts';
 import { Shutdown } from '../../../src/consumer/shutdown.ts';
 import { discoverDlqUrl } from '../../../src/consumer/dlq-discovery.ts';
-import { permanent, transient } from '../../../src/errors.ts';
+import { permanent, transient } from '../../../src/core/errors.ts';
 import { Metrics } from '../../../src/observability/metrics.ts';
-import type { JobResult, MessageProcessor } from '../../../src/pipeline/job.ts';
+import type { JobResult, MessageProcessor } from '../../../src/consumer/processor.ts';
 import { createQueuePair, queueCounts, receiveVisible, send, testSqs, uniqueName } from '../../support/aws.ts';
 import { memoryLogger } from '../../support/silent-logger.ts';
 import { createLogger } from '../../../src/observability/logger.ts';
@@ -298,7 +298,7 @@ test('a job past its deadline is aborted; one that ignores the abort is left beh
     seen.push(m.body);
     if (m.body === 'polite') {
       await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
-      return { outcome: 'retry', error: transient('X', 'unused'), events: [] };
+      return { outcome: 'retry', error: transient('INTERNAL', 'unused'), events: [] };
     }
     return new Promise<JobResult>(() => undefined); // never settles, whatever its signal says
   }, 2, 30, undefined, { jobTimeout: { baseMs: 150, perPageMs: 0 }, abandonAfterMs: 100 });

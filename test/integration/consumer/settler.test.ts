@@ -11,7 +11,7 @@ import { Acknowledger } from '../../../src/consumer/acknowledger.ts';
 import { readRedrivePolicy } from '../../../src/consumer/dlq-discovery.ts';
 import { EARLIER_CODES, EARLIER_RECEIVES, toQueueMessage, totalReceives, type QueueMessage } from '../../../src/consumer/queue-message.ts';
 import { OUTAGE_RETRY_SECONDS, Settler } from '../../../src/consumer/settler.ts';
-import { transient, type Dependency } from '../../../src/errors.ts';
+import { transient, type Dependency } from '../../../src/core/errors.ts';
 import { createQueuePair, queueCounts, receiveVisible, testSqs, uniqueName } from '../../support/aws.ts';
 import { waitFor } from '../../support/wait-for.ts';
 
@@ -137,10 +137,10 @@ test('with a RedrivePolicy of 1 a give-back is a rollover; without a DLQ nothing
   const settler = new Settler({ acknowledger, maxReceiveCount: 1, backoff: { baseSeconds: 1, maxSeconds: 1 } });
   assert.equal(settler.maxReceives, Number.POSITIVE_INFINITY);
   const message = await receivedTimes(queueUrl, 1);
-  const settled = await settler.settle(message, 'dead-letter', transient('X', 'no dlq'), []);
+  const settled = await settler.settle(message, 'dead-letter', transient('INTERNAL', 'no dlq'), []);
   assert.equal(settled.outcome, 'retry');
   assert.equal(settled.via, 'rollover');
   const copy = toQueueMessage(await waitFor(async () => (await receiveVisible(sqs, queueUrl))[0], { what: 'the copy (delayed by its backoff)' }))!;
-  assert.deepEqual(copy.earlierCodes, ['X']);
+  assert.deepEqual(copy.earlierCodes, ['INTERNAL']);
   assert.equal(totalReceives(copy), 2);
 });

@@ -7,7 +7,7 @@
 import { test, beforeAll, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
-import { isIngestError } from '../../../src/errors.ts';
+import { isIngestError } from '../../../src/core/errors.ts';
 import { PAGE_SEPARATOR } from '../../../src/pipeline/assemble-pages.ts';
 import type { Extraction } from '../../../src/pipeline/build-document.ts';
 import type { DocumentReader } from '../../../src/pipeline/document-reader.ts';

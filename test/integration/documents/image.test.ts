@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { encode } from 'fast-bmp';
 import sharp from 'sharp';
 import { assemblePages } from '../../../src/pipeline/assemble-pages.ts';
-import type { DocumentResult, PageResult } from '../../../src/pool/document-task.ts';
+import type { DocumentResult, PageResult } from '../../../src/core/document.ts';
 import { characterErrorRate } from '../../support/cer.ts';
 import { assertPermanent, FIXTURES, testDocumentPool, webpSize, type TestPool } from '../../support/documents.ts';
 import { bmp } from '../../unit/pipeline/support.ts';

@@ -5,7 +5,7 @@
  */
 import { test, beforeAll, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
-import { isIngestError } from '../../../src/errors.ts';
+import { isIngestError } from '../../../src/core/errors.ts';
 import { extractOffice } from '../../../src/pipeline/extract-office.ts';
 import { FIXTURES, assertPermanent, testDocumentPool, type TestPool } from '../../support/documents.ts';
 import { ENTITY_BOMB_TEXT, XXE_TEXT, entityBomb, honestZipBomb, lyingZipBomb, xxe } from '../../support/office-bombs.ts';

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { assemblePages, PAGE_SEPARATOR } from '../../../src/pipeline/assemble-pages.ts';
-import type { DocumentResult, PageResult } from '../../../src/pool/document-task.ts';
+import type { DocumentResult, PageResult } from '../../../src/core/document.ts';
 import { characterErrorRate } from '../../support/cer.ts';
 import { assertPermanent, FIXTURES, testDocumentPool, webpSize, type TestPool } from '../../support/documents.ts';
 

@@ -10,7 +10,7 @@ import sharp from 'sharp';
 import { createBedrockRuntimeClient, type BedrockClientOptions } from '../../../src/adapters/embedder/bedrock-client.ts';
 import { BedrockEmbedder } from '../../../src/adapters/embedder/bedrock.ts';
 import { resolveModel, type ModelSpec } from '../../../src/adapters/embedder/models.ts';
-import { isIngestError, type IngestError } from '../../../src/errors.ts';
+import { isIngestError, type IngestError } from '../../../src/core/errors.ts';
 import { countTokens, startBedrockStandIn, type BedrockStandIn } from '../../support/bedrock-stand-in.ts';
 import { waitFor } from '../../support/wait-for.ts';
 

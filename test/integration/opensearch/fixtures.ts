@@ -2,7 +2,7 @@
 import { randomUUID, createHash } from 'node:crypto';
 import type { IndexDocument } from '../../../src/adapters/index/port.ts';
 import { documentId } from '../../../src/adapters/index/document-id.ts';
-import { isIngestError, type IngestError } from '../../../src/errors.ts';
+import { isIngestError, type IngestError } from '../../../src/core/errors.ts';
 
 /** A unique index name per test. */
 export function uniqueIndex(prefix = 'files'): string {

@@ -11,7 +11,7 @@ import { REINDEX_DIMENSION_SCRIPT, setupIndex } from '../../../src/adapters/inde
 import { OpenSearchIndex } from '../../../src/adapters/index/opensearch.ts';
 import { setupCommand, type SetupCommandOptions } from '../../../src/commands/setup.ts';
 import { ConfigError, loadConfig } from '../../../src/config.ts';
-import { StartupError } from '../../../src/errors.ts';
+import { StartupError } from '../../../src/core/errors.ts';
 import { runCli } from '../../support/daemon.ts';
 import { startOpenSearchRecorder, type OpenSearchRecorder } from '../../support/opensearch-recorder.ts';
 import { makeDoc, uniqueIndex } from './fixtures.ts';

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { S3Storage } from '../../../src/adapters/storage/s3.ts';
 import type { StoragePort } from '../../../src/adapters/storage/port.ts';
-import { isIngestError } from '../../../src/errors.ts';
+import { isIngestError } from '../../../src/core/errors.ts';
 import { downloadObject } from '../../../src/pipeline/download.ts';
 import { TempFiles } from '../../../src/pipeline/temp-files.ts';
 import { createBucket, putObject, testS3, uniqueName } from '../../support/aws.ts';

@@ -5,7 +5,7 @@
  */
 import { test, beforeEach, afterEach } from 'vitest';
 import assert from 'node:assert/strict';
-import { createAsgFeatures, type AsgSetup } from '../../../src/spot/asg/create-asg.ts';
+import { createAsgFeatures, type AsgSetup } from '../../../src/runtime/asg.ts';
 import type { AutoScalingPort } from '../../../src/spot/asg/port.ts';
 import { ImdsClient } from '../../../src/spot/imds-client.ts';
 import { InstanceIdentity } from '../../../src/spot/instance-identity.ts';

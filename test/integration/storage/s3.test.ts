@@ -3,7 +3,7 @@ import { afterAll, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { text } from 'node:stream/consumers';
 import { S3Storage } from '../../../src/adapters/storage/s3.ts';
-import { isIngestError } from '../../../src/errors.ts';
+import { isIngestError } from '../../../src/core/errors.ts';
 import { createBucket, testS3, uniqueName } from '../../support/aws.ts';
 
 const s3 = testS3();

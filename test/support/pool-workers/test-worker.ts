@@ -4,8 +4,9 @@
  * handler errors, thread identity, memory).
  */
 import { threadId, workerData } from 'node:worker_threads';
-import { permanent } from '../../../src/errors.ts';
+import { permanent } from '../../../src/core/errors.ts';
 import { serveTasks } from '../../../src/pool/serve.ts';
+import type { ErrorCode } from '../../../src/core/codes.ts';
 
 /** Memory the `memory` handler keeps alive, so it accumulates across tasks on one thread. */
 const retained: unknown[] = [];
@@ -62,7 +63,7 @@ serveTasks({
   /** Fails with a permanent IngestError of the given code. */
   fail: async (payload: { code: string; details?: Record<string, unknown> }) => {
     started++;
-    throw permanent(payload.code, `failed on purpose with ${payload.code}`, undefined, payload.details);
+    throw permanent(payload.code as ErrorCode, `failed on purpose with ${payload.code}`, undefined, payload.details);
   },
 
   /** Fails with a plain Error. */

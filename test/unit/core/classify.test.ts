@@ -1,7 +1,7 @@
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
-import { classifyError } from '../../../src/pipeline/classify.ts';
-import { permanent } from '../../../src/errors.ts';
+import { classifyError } from '../../../src/core/classify.ts';
+import { permanent } from '../../../src/core/errors.ts';
 
 const sdk = (name: string, status?: number, extra: object = {}) =>
   Object.assign(new Error(`${name} happened`), { name, $metadata: { httpStatusCode: status }, ...extra });

@@ -5,7 +5,7 @@
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { assemblePages, PAGE_SEPARATOR } from '../../../src/pipeline/assemble-pages.ts';
-import type { DocumentResult, PageResult, PageSource } from '../../../src/pool/document-task.ts';
+import type { DocumentResult, PageResult, PageSource } from '../../../src/core/document.ts';
 
 function page(n: number, source: PageSource, text: string, confidence: number | null = source === 'ocr' ? 90 : null): PageResult {
   return { page: n, source, text, confidence, ms: 1 };

@@ -2,7 +2,7 @@ import { describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { imageRequestBody, parseEmbeddingResponse, textRequestBody, validateVector } from '../../../src/adapters/embedder/bedrock-bodies.ts';
 import { resolveModel } from '../../../src/adapters/embedder/models.ts';
-import { isIngestError } from '../../../src/errors.ts';
+import { isIngestError } from '../../../src/core/errors.ts';
 
 const TITAN_TEXT = resolveModel('amazon.titan-embed-text-v2:0', 256);
 const TITAN_IMAGE = resolveModel('amazon.titan-embed-image-v1', 384, 'image');

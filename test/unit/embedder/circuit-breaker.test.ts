@@ -5,7 +5,7 @@
  */
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
-import { permanent, transient } from '../../../src/errors.ts';
+import { permanent, transient } from '../../../src/core/errors.ts';
 import { CircuitBreaker, isServiceFailure, type CircuitBreakerOptions, type CircuitState } from '../../../src/adapters/embedder/circuit-breaker.ts';
 
 class OpenError extends Error {}
@@ -231,7 +231,7 @@ test('the default failure test: retryable IngestErrors, not aborts, not permanen
   assert.equal(isServiceFailure(transient('ABORTED', 'aborted')), false);
   const abort = new Error('This operation was aborted');
   abort.name = 'AbortError';
-  assert.equal(isServiceFailure(transient('EMBEDDING_FAILED', 'aborted', abort)), false);
+  assert.equal(isServiceFailure(transient('EMBEDDING_UNAVAILABLE', 'aborted', abort)), false);
   assert.equal(isServiceFailure(permanent('EMBEDDING_REJECTED', 'no')), false);
   assert.equal(isServiceFailure(new Error('boom')), false);
   assert.equal(isServiceFailure(undefined), false);
@@ -253,10 +253,10 @@ test('defaults: five failures, 30 s, Date.now', async () => {
   const breaker = new CircuitBreaker({ name: 'defaults', openError: () => new OpenError('open') });
   assert.equal(breaker.failureThreshold, 5);
   assert.equal(breaker.openMs, 30_000);
-  for (let i = 0; i < 4; i++) await assert.rejects(breaker.run(async () => { throw transient('X', 'x'); }));
+  for (let i = 0; i < 4; i++) await assert.rejects(breaker.run(async () => { throw transient('INTERNAL', 'x'); }));
   assert.equal(breaker.state, 'closed');
   const before = Date.now();
-  await assert.rejects(breaker.run(async () => { throw transient('X', 'x'); }));
+  await assert.rejects(breaker.run(async () => { throw transient('INTERNAL', 'x'); }));
   assert.equal(breaker.state, 'open');
   assert.ok(breaker.openUntil! >= before + 30_000 && breaker.openUntil! <= Date.now() + 30_000);
 });
@@ -272,7 +272,7 @@ test('a throwing onStateChange does not break calls', async () => {
 
 test('a synchronous throw from fn counts like a rejection', async () => {
   const h = harness({ failureThreshold: 1 });
-  await assert.rejects(h.breaker.run(() => { throw transient('X', 'sync'); }), { code: 'X' });
+  await assert.rejects(h.breaker.run(() => { throw transient('INTERNAL', 'sync'); }), { code: 'INTERNAL' });
   assert.equal(h.breaker.state, 'open');
 });
 

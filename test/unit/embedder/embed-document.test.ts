@@ -11,7 +11,7 @@ import { DailyBudget } from '../../../src/adapters/embedder/daily-budget.ts';
 import { EmbeddingService } from '../../../src/adapters/embedder/embedding-service.ts';
 import { resolveModel, type ModelSpec } from '../../../src/adapters/embedder/models.ts';
 import type { ImageEmbedder, TextEmbedder, TextPurpose } from '../../../src/adapters/embedder/port.ts';
-import { isIngestError, permanent, transient } from '../../../src/errors.ts';
+import { isIngestError, permanent, transient } from '../../../src/core/errors.ts';
 import { Metrics } from '../../../src/observability/metrics.ts';
 import { embedDocument } from '../../../src/pipeline/embed-document.ts';
 

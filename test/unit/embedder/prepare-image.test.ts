@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 import sharp, { type Sharp } from 'sharp';
-import { isIngestError } from '../../../src/errors.ts';
+import { isIngestError } from '../../../src/core/errors.ts';
 import { prepareImage } from '../../../src/adapters/embedder/prepare-image.ts';
 
 type Rgb = [number, number, number];

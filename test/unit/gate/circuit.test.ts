@@ -5,8 +5,8 @@
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { Circuit, type Probe } from '../../../src/gate/circuit.ts';
-import { isIngestError, permanent, transient } from '../../../src/errors.ts';
-import { jitteredBackoff as backoffMs } from '../../../src/lib/backoff.ts';
+import { isIngestError, permanent, transient } from '../../../src/core/errors.ts';
+import { jitteredBackoff as backoffMs } from '../../../src/core/backoff.ts';
 import { waitFor } from '../../support/wait-for.ts';
 
 const refused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });

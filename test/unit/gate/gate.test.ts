@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { DependencyGate } from '../../../src/gate/gate.ts';
 import { guard } from '../../../src/gate/guard.ts';
-import { classifyError } from '../../../src/pipeline/classify.ts';
+import { classifyError } from '../../../src/core/classify.ts';
 import { Metrics } from '../../../src/observability/metrics.ts';
-import { isIngestError, transient } from '../../../src/errors.ts';
+import { isIngestError, transient } from '../../../src/core/errors.ts';
 import { memoryLogger } from '../../support/silent-logger.ts';
 import { waitFor } from '../../support/wait-for.ts';
 

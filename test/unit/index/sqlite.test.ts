@@ -8,7 +8,7 @@ import { ftsQuery, makeSnippet, parseQuery, SqliteIndex } from '../../../src/ada
 import type { IndexDocument } from '../../../src/adapters/index/port.ts';
 import { openDatabase } from '../../../src/adapters/sqlite/open.ts';
 import { SqliteState } from '../../../src/adapters/state/sqlite.ts';
-import { isIngestError } from '../../../src/errors.ts';
+import { isIngestError } from '../../../src/core/errors.ts';
 
 function doc(key: string, content: string, overrides: Partial<IndexDocument> = {}): IndexDocument {
   const fileName = key.split('/').pop() ?? key;

@@ -3,9 +3,9 @@ import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import type { QueueMessage } from '../../../src/consumer/queue-message.ts';
-import { permanent, transient } from '../../../src/errors.ts';
+import { permanent, transient } from '../../../src/core/errors.ts';
 import type { MessageOutcome } from '../../../src/observability/metrics.ts';
-import type { JobResult } from '../../../src/pipeline/job.ts';
+import type { JobResult } from '../../../src/consumer/processor.ts';
 import { printProgress } from '../../../src/local/progress.ts';
 
 const message: QueueMessage = { messageId: '0123456789abcdef', receiptHandle: 'r', body: '{}', receiveCount: 1, receivedAt: 0 };
@@ -40,9 +40,9 @@ test('one page is singular; warnings are listed; an event without details prints
 });
 
 test('a failed message names its error code and message on every event line', () => {
-  const error = transient('STATE_UNAVAILABLE', 'DynamoDB did not answer');
+  const error = transient('DEPENDENCY_UNAVAILABLE', 'DynamoDB did not answer');
   assert.deepEqual(lines('retry', { outcome: 'retry', error, events: [{ key: 'a.txt', kind: 'upsert', outcome: 'retry' }] }), [
-    '↻ retry       a.txt  STATE_UNAVAILABLE: DynamoDB did not answer',
+    '↻ retry       a.txt  DEPENDENCY_UNAVAILABLE: DynamoDB did not answer',
   ]);
 });
 

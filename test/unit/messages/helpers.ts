@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { isIngestError, type IngestError } from '../../../src/errors.ts';
+import { isIngestError, type IngestError } from '../../../src/core/errors.ts';
 
 const FIXTURES = new URL('../../fixtures/messages/', import.meta.url);
 

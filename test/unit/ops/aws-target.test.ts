@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { explainAwsError, localStackClients, NO_LOCAL_DAEMON, readRunningLocalStack } from '../../../src/commands/aws-target.ts';
 import { ConfigError } from '../../../src/config.ts';
-import { StartupError } from '../../../src/errors.ts';
-import { localStackFile } from '../../../src/local/runtime.ts';
+import { StartupError } from '../../../src/core/errors.ts';
+import { localStackFile } from '../../../src/runtime/local.ts';
 
 let dir: string;
 beforeAll(async () => {

@@ -5,7 +5,7 @@ import { strToU8, zipSync } from 'fflate';
 import { extractOffice } from '../../../src/pipeline/extract-office.ts';
 import { extractContent } from '../../../src/pipeline/extract.ts';
 import { detectType } from '../../../src/pipeline/detect-type.ts';
-import { isIngestError } from '../../../src/errors.ts';
+import { isIngestError } from '../../../src/core/errors.ts';
 import { cfb, tempDir } from './support.ts';
 
 const DOCX = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';

@@ -7,7 +7,7 @@ import { test, type TestContext } from 'vitest';
 import assert from 'node:assert/strict';
 import { getEventListeners } from 'node:events';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { isIngestError } from '../../../src/errors.ts';
+import { isIngestError } from '../../../src/core/errors.ts';
 import { WorkerPool, type PoolLoad, type WorkerPoolOptions } from '../../../src/pool/pool.ts';
 import { memoryLogger } from '../../support/silent-logger.ts';
 import { waitFor } from '../../support/wait-for.ts';
@@ -266,10 +266,16 @@ test('handler errors: IngestError keeps code and retryable, other errors are WOR
   const { pool } = makePool(t, { size: 1 });
   const before = await pool.run<ThreadAnswer>('threadId', null);
 
-  await assert.rejects(pool.run('fail', { code: 'PDF_ENCRYPTED', details: { pages: 3 } }), (err) => {
-    ingestError('PDF_ENCRYPTED', false)(err);
-    assert.match((err as Error).message, /failed on purpose with PDF_ENCRYPTED/);
+  await assert.rejects(pool.run('fail', { code: 'PDF_CORRUPT', details: { pages: 3 } }), (err) => {
+    ingestError('PDF_CORRUPT', false)(err);
+    assert.match((err as Error).message, /failed on purpose with PDF_CORRUPT/);
     assert.deepEqual((err as { details?: unknown }).details, { pages: 3 });
+    return true;
+  });
+  // a code this side does not know (a worker of another version) is not passed on as a code
+  await assert.rejects(pool.run('fail', { code: 'NO_SUCH_CODE' }), (err) => {
+    ingestError('WORKER_TASK_FAILED', false)(err);
+    assert.deepEqual((err as { details?: unknown }).details, { workerCode: 'NO_SUCH_CODE' });
     return true;
   });
   await assert.rejects(pool.run('failPlain', { message: 'cannot read that' }), (err) => {

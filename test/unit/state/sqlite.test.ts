@@ -11,7 +11,7 @@ import { openDatabase } from '../../../src/adapters/sqlite/open.ts';
 import { immediateTransaction } from '../../../src/adapters/sqlite/transaction.ts';
 import { SCHEMA_VERSION, userVersion } from '../../../src/adapters/sqlite/schema.ts';
 import type { ClaimResult } from '../../../src/adapters/state/port.ts';
-import { isIngestError } from '../../../src/errors.ts';
+import { isIngestError } from '../../../src/core/errors.ts';
 import { claimRequest as req, NOW, stateContract, T1 } from '../../support/state-contract.ts';
 
 // Every contract test gets its own database file.

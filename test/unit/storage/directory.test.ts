@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { DirectoryStorage, safeKeySegments } from '../../../src/adapters/storage/directory.ts';
-import { isIngestError } from '../../../src/errors.ts';
+import { isIngestError } from '../../../src/core/errors.ts';
 
 let base: string;
 let root: string;

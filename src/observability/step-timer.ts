@@ -1,4 +1,4 @@
-import type { Metrics } from '../observability/metrics.ts';
+import type { Metrics } from './metrics.ts';
 
 /** Times named steps into a record (state `steps`, logs) and the step-duration histogram. */
 export class StepTimer {

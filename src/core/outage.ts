@@ -2,10 +2,11 @@
  * Which failures mean "the dependency is down" (and count towards opening its circuit), as opposed
  * to a failure of one request (a rejected document, a missing object, a denied permission).
  */
-import type { Dependency, IngestError } from '../errors.ts';
+import type { ErrorCode } from './codes.ts';
+import type { Dependency, IngestError } from './errors.ts';
 
-const OUTAGE_CODES: ReadonlySet<string> = new Set([
-  // src/pipeline/classify.ts: SDK and socket errors
+const OUTAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  // src/core/classify.ts: SDK and socket errors
   'CONNECTION', 'TIMEOUT', 'THROTTLED', 'DEPENDENCY_UNAVAILABLE', 'DEPENDENCY_RETRYABLE',
   // adapters' own codes for a service that answers 5xx / 429
   'INDEX_UNAVAILABLE', 'INDEX_THROTTLED', 'EMBEDDING_UNAVAILABLE', 'EMBEDDING_THROTTLED',

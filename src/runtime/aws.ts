@@ -1,16 +1,16 @@
-import { requireForQueueMode, type Config } from '../../config.ts';
-import { readRedrivePolicy, type RedrivePolicy } from '../../consumer/dlq-discovery.ts';
-import type { Logger } from '../../observability/logger.ts';
-import { StartupError } from '../../errors.ts';
-import { classifyError } from '../../pipeline/classify.ts';
-import type { Runtime } from '../../runtime.ts';
-import { createOpenSearchIndex } from '../index/create-opensearch.ts';
-import { DynamoDbState } from '../state/dynamodb.ts';
-import { S3Storage } from '../storage/s3.ts';
-import { StorageCheckpoints } from '../checkpoint/storage.ts';
-import { createAwsClients } from './clients.ts';
-import type { ConfiguredModels } from '../embedder/configured-models.ts';
-import { checkIndexDimensions } from '../embedder/index-dimensions.ts';
+import { requireForQueueMode, type Config } from '../config.ts';
+import { readRedrivePolicy, type RedrivePolicy } from '../consumer/dlq-discovery.ts';
+import type { Logger } from '../observability/logger.ts';
+import { StartupError } from '../core/errors.ts';
+import { classifyError } from '../core/classify.ts';
+import type { Runtime } from './runtime.ts';
+import { createOpenSearchIndex } from '../adapters/index/create-opensearch.ts';
+import { DynamoDbState } from '../adapters/state/dynamodb.ts';
+import { S3Storage } from '../adapters/storage/s3.ts';
+import { StorageCheckpoints } from '../adapters/checkpoint/storage.ts';
+import { createAwsClients } from '../adapters/aws/clients.ts';
+import type { ConfiguredModels } from '../adapters/embedder/configured-models.ts';
+import { checkIndexDimensions } from '../adapters/embedder/index-dimensions.ts';
 
 /** The production runtime: SQS, S3, DynamoDB and OpenSearch from configuration. */
 export async function createAwsRuntime(config: Config, logger: Logger, models: ConfiguredModels = { text: null, image: null }): Promise<Runtime> {

@@ -6,18 +6,18 @@
  */
 import { join } from 'node:path';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
-import type { Config } from '../../config.ts';
-import { StartupError } from '../../errors.ts';
-import type { Metrics } from '../../observability/metrics.ts';
-import { createBedrockRuntimeClient } from './bedrock-client.ts';
-import { BedrockEmbedder } from './bedrock.ts';
-import { configuredModels, type ConfiguredModels } from './configured-models.ts';
-import { DailyBudget } from './daily-budget.ts';
-import { createDynamoDbClient } from '../aws/clients.ts';
-import { DynamoDbSpendLedger } from '../state/dynamodb-spend-ledger.ts';
-import { EmbeddingService } from './embedding-service.ts';
-import { probeModels } from './probe-models.ts';
-import { classifyError } from '../../pipeline/classify.ts';
+import type { Config } from '../config.ts';
+import { StartupError } from '../core/errors.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { createBedrockRuntimeClient } from '../adapters/embedder/bedrock-client.ts';
+import { BedrockEmbedder } from '../adapters/embedder/bedrock.ts';
+import { configuredModels, type ConfiguredModels } from '../adapters/embedder/configured-models.ts';
+import { DailyBudget } from '../adapters/embedder/daily-budget.ts';
+import { createDynamoDbClient } from '../adapters/aws/clients.ts';
+import { DynamoDbSpendLedger } from '../adapters/state/dynamodb-spend-ledger.ts';
+import { EmbeddingService } from '../adapters/embedder/embedding-service.ts';
+import { probeModels } from '../adapters/embedder/probe-models.ts';
+import { classifyError } from '../core/classify.ts';
 
 export type EmbeddingsConfig = Pick<Config,
   'localMode' | 'dataDir' | 'textEmbeddingModel' | 'imageEmbeddingModel' | 'textEmbeddingDimensions' | 'imageEmbeddingDimensions' | 'bedrockDailyBudgetUsd' | 'bedrockCircuitSeconds' | 'stateTable'> &

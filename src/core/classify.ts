@@ -3,7 +3,7 @@
  * Adapters and steps throw IngestErrors for conditions they understand and let everything else
  * (AWS SDK errors, socket errors, aborts) propagate here.
  */
-import { IngestError, isDependency, isIngestError, transient } from '../errors.ts';
+import { IngestError, isDependency, isIngestError, transient } from './errors.ts';
 
 const THROTTLING = new Set([
   'ThrottlingException', 'Throttling', 'ThrottledException', 'TooManyRequestsException', 'RequestLimitExceeded',

@@ -1,7 +1,7 @@
-import type { IngestError } from '../errors.ts';
+import type { IngestError } from '../core/errors.ts';
 import type { MessageOutcome } from '../observability/metrics.ts';
 import type { Logger } from '../observability/logger.ts';
-import type { QueueMessage } from '../consumer/queue-message.ts';
+import type { QueueMessage } from './queue-message.ts';
 
 /** What a processor is given for one message. */
 export interface JobContext {

@@ -1,12 +1,12 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { IndexPort } from './adapters/index/port.ts';
-import type { StatePort } from './adapters/state/port.ts';
-import type { StoragePort } from './adapters/storage/port.ts';
-import type { ThumbnailTarget } from './pipeline/process-event.ts';
-import type { CheckpointPort } from './adapters/checkpoint/port.ts';
-import type { JobResult } from './pipeline/job.ts';
-import type { QueueMessage } from './consumer/queue-message.ts';
-import type { MessageOutcome } from './observability/metrics.ts';
+import type { IndexPort } from '../adapters/index/port.ts';
+import type { StatePort } from '../adapters/state/port.ts';
+import type { StoragePort } from '../adapters/storage/port.ts';
+import type { ThumbnailTarget } from '../pipeline/process-event.ts';
+import type { CheckpointPort } from '../adapters/checkpoint/port.ts';
+import type { JobResult } from '../consumer/processor.ts';
+import type { QueueMessage } from '../consumer/queue-message.ts';
+import type { MessageOutcome } from '../observability/metrics.ts';
 
 /** Cheap calls that tell whether a dependency answers again (src/gate/circuit.ts). */
 export interface RuntimeProbes {

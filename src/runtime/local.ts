@@ -9,10 +9,10 @@ import { DirectoryStorage } from '../adapters/storage/directory.ts';
 import type { ThumbnailTarget } from '../pipeline/process-event.ts';
 import { StorageCheckpoints } from '../adapters/checkpoint/storage.ts';
 import type { Logger } from '../observability/logger.ts';
-import type { Runtime } from '../runtime.ts';
-import { LOCAL_MAX_RECEIVE_COUNT, LOCAL_REGION, startEmbeddedStack } from './embedded-stack.ts';
-import { printProgress } from './progress.ts';
-import { seedSamples } from './seed-samples.ts';
+import type { Runtime } from './runtime.ts';
+import { LOCAL_MAX_RECEIVE_COUNT, LOCAL_REGION, startEmbeddedStack } from '../local/embedded-stack.ts';
+import { printProgress } from '../local/progress.ts';
+import { seedSamples } from '../local/seed-samples.ts';
 
 export const localDatabasePath = (dataDir: string) => join(dataDir, 'spot-ingest.db');
 

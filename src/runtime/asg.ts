@@ -6,16 +6,16 @@
  * start and ask again at their first call.
  */
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { createAutoScalingClient } from '../../adapters/aws/clients.ts';
-import type { Config } from '../../config.ts';
-import type { Logger } from '../../observability/logger.ts';
-import type { InstanceIdentity } from '../instance-identity.ts';
-import { LIFECYCLE_PATH } from '../watcher.ts';
-import type { ImdsClient } from '../imds-client.ts';
-import { isAsgError, type AutoScalingPort, type TargetResolver } from './port.ts';
-import { ScaleInProtection } from './scale-in-protection.ts';
-import { SdkAutoScaling } from './sdk-auto-scaling.ts';
-import { TERMINATED, TerminationLifecycle } from './termination-lifecycle.ts';
+import { createAutoScalingClient } from '../adapters/aws/clients.ts';
+import type { Config } from '../config.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { InstanceIdentity } from '../spot/instance-identity.ts';
+import { LIFECYCLE_PATH } from '../spot/watcher.ts';
+import type { ImdsClient } from '../spot/imds-client.ts';
+import { isAsgError, type AutoScalingPort, type TargetResolver } from '../spot/asg/port.ts';
+import { ScaleInProtection } from '../spot/asg/scale-in-protection.ts';
+import { SdkAutoScaling } from '../spot/asg/sdk-auto-scaling.ts';
+import { TERMINATED, TerminationLifecycle } from '../spot/asg/termination-lifecycle.ts';
 
 /** Each Auto Scaling call (SDK retries included), and release()'s wait at shutdown. */
 const SHUTDOWN_CALL_TIMEOUT_MS = 5_000;
