@@ -11,7 +11,7 @@ import type { Command } from 'commander';
 import { documentId } from '../adapters/index/document-id.ts';
 import { DirectoryStorage } from '../adapters/storage/directory.ts';
 import { loadConfig } from '../config.ts';
-import type { MessageOutcome } from '../observability/metrics.ts';
+import { MESSAGE_OUTCOMES, type MessageOutcome } from '../core/outcome.ts';
 import { eventsOf, fakeMessage, openOneShotPipeline, type OneShotConfig } from './one-shot-pipeline.ts';
 import { textTable } from '../lib/text-table.ts';
 
@@ -212,8 +212,7 @@ export function formatReport(report: ReplayReport): string {
     });
   }
   const out = [...textTable(header, rows, { right, rule: true }), ''];
-  const order: MessageOutcome[] = ['done', 'duplicate', 'stale', 'retry', 'dead-letter', 'released'];
-  const counts = order.filter((o) => report.counts[o]).map((o) => `${report.counts[o]} ${o}`).join(', ');
+  const counts = MESSAGE_OUTCOMES.filter((o) => report.counts[o]).map((o) => `${report.counts[o]} ${o}`).join(', ');
   const n = report.messages.length;
   out.push(`${n} message${n === 1 ? '' : 's'} from ${report.files}: ${counts || 'nothing replayed'}${report.interrupted ? ' (interrupted)' : ''}`);
   const failures = report.messages.filter((m) => m.error !== null && FAILED.has(m.outcome));

@@ -1,5 +1,5 @@
 import type { IngestError } from '../core/errors.ts';
-import type { MessageOutcome } from '../observability/metrics.ts';
+import type { MessageOutcome } from '../core/outcome.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { QueueMessage } from './queue-message.ts';
 

@@ -7,7 +7,8 @@
 import { classifyError } from '../core/classify.ts';
 import type { ErrorCode } from '../core/codes.ts';
 import type { Logger } from '../observability/logger.ts';
-import type { MessageOutcome, Metrics } from '../observability/metrics.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { MessageOutcome } from '../core/outcome.ts';
 import type { JobResult } from './processor.ts';
 import type { QueueMessage } from './queue-message.ts';
 import type { Settlement, Settler } from './settler.ts';

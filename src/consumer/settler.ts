@@ -23,7 +23,7 @@ import { dependencyOf, isOutage } from '../core/outage.ts';
 import type { Acknowledger } from './acknowledger.ts';
 import { defaultBackoff, retryDelaySeconds, type BackoffPolicy } from './backoff.ts';
 import { totalReceives, type QueueMessage } from './queue-message.ts';
-import type { MessageOutcome } from '../observability/metrics.ts';
+import type { MessageOutcome } from '../core/outcome.ts';
 
 /** Without a RedrivePolicy (but with INGEST_DLQ_URL) transient failures are dead-lettered after this many receives. */
 export const DEFAULT_MAX_RECEIVES = 5;

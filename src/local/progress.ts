@@ -1,5 +1,5 @@
 import type { QueueMessage } from '../consumer/queue-message.ts';
-import type { MessageOutcome } from '../observability/metrics.ts';
+import type { MessageOutcome } from '../core/outcome.ts';
 import type { JobResult } from '../consumer/processor.ts';
 
 const MARK: Record<MessageOutcome, string> = {

@@ -1,6 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-
-export type MessageOutcome = 'done' | 'duplicate' | 'stale' | 'retry' | 'dead-letter' | 'released';
+import { MESSAGE_OUTCOMES } from '../core/outcome.ts';
 
 /** The daemon's Prometheus metrics, on their own registry (no global state between tests). */
 export class Metrics {
@@ -115,6 +114,6 @@ export class Metrics {
       },
     });
     collectDefaultMetrics({ register: this.registry, prefix: 'spot_ingest_' });
-    for (const outcome of ['done', 'duplicate', 'stale', 'retry', 'dead-letter', 'released']) this.messages.inc({ outcome }, 0);
+    for (const outcome of MESSAGE_OUTCOMES) this.messages.inc({ outcome }, 0);
   }
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { parseMessageBody } from '../messages/parse.ts';
 import { totalReceives } from '../consumer/queue-message.ts';
 import type { IngestError } from '../core/errors.ts';
-import type { MessageOutcome } from '../observability/metrics.ts';
+import type { MessageOutcome } from '../core/outcome.ts';
 import { classifyError } from '../core/classify.ts';
 import type { EventSummary, JobResult, MessageProcessor } from '../consumer/processor.ts';
 import { processEvent, type PipelineDeps } from './process-event.ts';

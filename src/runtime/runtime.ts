@@ -6,7 +6,7 @@ import type { ThumbnailTarget } from '../pipeline/process-event.ts';
 import type { CheckpointPort } from '../adapters/checkpoint/port.ts';
 import type { JobResult } from '../consumer/processor.ts';
 import type { QueueMessage } from '../consumer/queue-message.ts';
-import type { MessageOutcome } from '../observability/metrics.ts';
+import type { MessageOutcome } from '../core/outcome.ts';
 
 /** Cheap calls that tell whether a dependency answers again (src/gate/circuit.ts). */
 export interface RuntimeProbes {

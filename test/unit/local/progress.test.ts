@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import type { QueueMessage } from '../../../src/consumer/queue-message.ts';
 import { permanent, transient } from '../../../src/core/errors.ts';
-import type { MessageOutcome } from '../../../src/observability/metrics.ts';
+import type { MessageOutcome } from '../../../src/core/outcome.ts';
 import type { JobResult } from '../../../src/consumer/processor.ts';
 import { printProgress } from '../../../src/local/progress.ts';
 
