@@ -155,7 +155,7 @@ async function runCorpus(side: Run['side'], round: number, corpus: readonly Corp
     try {
       const type = await detectType(file.path, { fileName: basename(file.path) }, { signal });
       category = type.category;
-      const out = await extractContent(file.path, type, { signal, documents: pool, lowConfidence: LOW_CONFIDENCE, onPage: (p) => (pages[p.source] += 1) });
+      const out = await extractContent(file.path, type, { signal, reader: pool, lowConfidence: LOW_CONFIDENCE, onPage: (p) => (pages[p.source] += 1) });
       return { name: file.name, category, ms: performance.now() - t, textSource: out.textSource, chars: out.text.length, pageCount: out.pageCount, pages, error: null, warnings: out.warnings };
     } catch (err) {
       return { name: file.name, category, ms: performance.now() - t, textSource: 'none', chars: 0, pageCount: null, pages, error: err instanceof Error ? err.message : String(err), warnings: [] };

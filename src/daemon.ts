@@ -43,7 +43,7 @@ export async function runDaemon(config: Config, logger: Logger): Promise<number>
   await temp.prepare();
   const metrics = new Metrics();
   // before the runtime: a missing OCR language is a configuration error (exit 2), found at once
-  const documents = await createDocumentReader(config, config.dataDir, { log: logger, metrics });
+  const reader = await createDocumentReader(config, config.dataDir, { log: logger, metrics });
   let runtime: Runtime;
   let embeddings: Embeddings | undefined;
   try {
@@ -58,7 +58,7 @@ export async function runDaemon(config: Config, logger: Logger): Promise<number>
       : await createAwsRuntime(config, logger, embeddings.models);
   } catch (err) {
     await embeddings?.close();
-    await documents.close();
+    await reader.close();
     throw err;
   }
   const embedder = embeddings.service;
@@ -72,7 +72,7 @@ export async function runDaemon(config: Config, logger: Logger): Promise<number>
     gate.watch({
       dependency: 'bedrock',
       problem: () => embedder.problem,
-      holds: () => embedder.holdMs > 0,
+      pauses: () => embedder.pauseMs > 0,
       // one tiny call per model (a few tokens) before a last attempt that failed on Bedrock is dead-lettered
       confirmDown: (signal) => probeModels(embedder, signal).then(() => false, (err: unknown) => isOutage(classifyError(err))),
     });
@@ -110,8 +110,8 @@ export async function runDaemon(config: Config, logger: Logger): Promise<number>
       ...(runtime.settled ? { onSettled: runtime.settled } : {}),
       ...(protection ? { onInFlightChange: (n: number) => protection.update(n) } : {}),
       // an open circuit leaves messages in the queue rather than failing them one by one
-      holdReceiving: () => {
-        const reason = gate.holdReason();
+      pauseReceiving: () => {
+        const reason = gate.pauseReason();
         return reason === undefined ? undefined : { ms: 1_000, reason };
       },
       process: createMessageProcessor({
@@ -122,7 +122,7 @@ export async function runDaemon(config: Config, logger: Logger): Promise<number>
         owner,
         leaseSeconds: config.visibilityTimeoutSeconds,
         maxFileBytes: config.maxFileBytes,
-        documents,
+        reader,
         ...(embedder ? { embeddings: embedder } : {}),
         ...(runtime.thumbnails ? { thumbnails: runtime.thumbnails } : {}),
         ...(runtime.checkpoints ? { checkpoints: runtime.checkpoints } : {}),
@@ -132,7 +132,7 @@ export async function runDaemon(config: Config, logger: Logger): Promise<number>
     });
 
     // the poller backs off failed receives itself; the gate only reports SQS
-    gate.watch({ dependency: 'sqs', problem: () => consumer.queueProblem, holds: () => false });
+    gate.watch({ dependency: 'sqs', problem: () => consumer.queueProblem, pauses: () => false });
 
     // One drain, whichever trigger comes first (signal, spot notice, rebalance, lifecycle); a later
     // trigger with an earlier deadline may only shorten it (shutdown.ts).
@@ -214,7 +214,7 @@ export async function runDaemon(config: Config, logger: Logger): Promise<number>
     // after everything that reads IMDS through watcher.imds (identity, EMF, Auto Scaling): stop() closes its agent
     await watcher?.stop();
     await http?.close();
-    await documents.close();
+    await reader.close();
     await runtime.close();
     await embeddings.close();
     // last: a signal during the cleanup above must still find the drain handler, not the default kill

@@ -94,9 +94,9 @@ export async function openOneShotPipeline(o: OneShotOptions): Promise<OneShotPip
   }
   const log = createLogger(o.logLevel ?? o.config.logLevelSetting ?? 'warn', pino.destination({ dest: 2, sync: true }));
   const leaseSeconds = o.config.visibilityTimeoutSeconds;
-  let documents: DocumentPool;
+  let reader: DocumentPool;
   try {
-    documents = await createDocumentReader(o.config, o.dataDir ?? tempDir, { log });
+    reader = await createDocumentReader(o.config, o.dataDir ?? tempDir, { log });
   } catch (err) {
     await index.close();
     await state.close();
@@ -109,7 +109,7 @@ export async function openOneShotPipeline(o: OneShotOptions): Promise<OneShotPip
     ? { storage: new DirectoryStorage(o.dataDir, { bucketSubdirectories: false }), bucket: 'local', prefix: o.config.thumbnailPrefix }
     : undefined;
   const processor = createMessageProcessor({
-    state, index, storage: o.storage, temp, documents, ocrLowConfidence: o.config.ocrLowConfidence,
+    state, index, storage: o.storage, temp, reader, ocrLowConfidence: o.config.ocrLowConfidence,
     ...(thumbnails ? { thumbnails } : {}),
     owner: `${o.config.instanceId ?? hostname()}/one-shot-${randomUUID().slice(0, 8)}`,
     leaseSeconds,
@@ -150,7 +150,7 @@ export async function openOneShotPipeline(o: OneShotOptions): Promise<OneShotPip
       closed = true;
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
-      await documents.close();
+      await reader.close();
       await index.close();
       await state.close();
       db.close();

@@ -34,7 +34,7 @@ export interface ConsumerOptions {
   /** Told the number of jobs in flight whenever one starts or ends (a listener's throw is logged). */
   onInFlightChange?: (inFlight: number) => void;
   /** Why and how long (ms) receiving should wait, e.g. while a dependency's circuit is open; undefined ⇒ receive. */
-  holdReceiving?: () => { ms: number; reason: string } | undefined;
+  pauseReceiving?: () => { ms: number; reason: string } | undefined;
   /** maxReceiveCount of the queue's RedrivePolicy (undefined: none): see settler.ts. */
   maxReceiveCount?: number | undefined;
   /** Is this dependency down right now (the gate)? A retry on it is then never dead-lettered. */
@@ -62,8 +62,8 @@ export class Consumer implements DrainTarget {
   readonly #poller: Poller;
   readonly #jobs = new Map<string, AbortController>();
   readonly #settlements: Settlements;
-  /** Why receiving is paused right now (holdReceiving), for the log. */
-  #holdReason: string | undefined;
+  /** Why receiving is paused right now (pauseReceiving), for the log. */
+  #pauseReason: string | undefined;
   /** When each in-flight job started (epoch ms), by message id. */
   readonly #startedAt = new Map<string, number>();
   /** Durations (ms) of the last jobs that finished 'done': the predictor's evidence. */
@@ -93,7 +93,7 @@ export class Consumer implements DrainTarget {
       ...(options.waitTimeSeconds === undefined ? {} : { waitTimeSeconds: options.waitTimeSeconds }),
       handle: (m) => this.#handle(m),
       giveBack: (m) => this.#settlements.giveBack(m),
-      holdFor: () => this.#holdFor(),
+      pauseFor: () => this.#pauseFor(),
       onReceiveError: (err, n) => {
         options.metrics.receiveErrors.inc();
         options.logger.warn({ err: classifyError(err), consecutiveFailures: n }, 'receive failed; backing off');
@@ -101,16 +101,16 @@ export class Consumer implements DrainTarget {
     });
   }
 
-  /** The hold the poller asks for; logs when receiving pauses and resumes. */
-  #holdFor(): number {
-    const hold = this.#o.holdReceiving?.();
-    const reason = hold !== undefined && hold.ms > 0 ? hold.reason : undefined;
-    if (reason !== this.#holdReason) {
-      if (reason !== undefined) this.#o.logger.warn({ reason, holdMs: hold!.ms }, 'receiving paused');
-      else this.#o.logger.info({ after: this.#holdReason }, 'receiving resumed');
-      this.#holdReason = reason;
+  /** The pause the poller asks for; logs when receiving pauses and resumes. */
+  #pauseFor(): number {
+    const pause = this.#o.pauseReceiving?.();
+    const reason = pause !== undefined && pause.ms > 0 ? pause.reason : undefined;
+    if (reason !== this.#pauseReason) {
+      if (reason !== undefined) this.#o.logger.warn({ reason, pauseMs: pause!.ms }, 'receiving paused');
+      else this.#o.logger.info({ after: this.#pauseReason }, 'receiving resumed');
+      this.#pauseReason = reason;
     }
-    return reason !== undefined ? hold!.ms : 0;
+    return reason !== undefined ? pause!.ms : 0;
   }
 
   get inFlight(): number {

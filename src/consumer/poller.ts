@@ -20,11 +20,11 @@ export interface PollerOptions {
   giveBack: (message: QueueMessage) => Promise<void>;
   onReceiveError: (err: unknown, consecutiveFailures: number) => void;
   /**
-   * Milliseconds to hold off receiving (0: receive). Asked before every receive, so a dependency
+   * Milliseconds to pause receiving (0: receive). Asked before every receive, so a dependency
    * that is down (the Bedrock circuit) leaves messages in the queue instead of failing them one by
    * one and using up their receive counts.
    */
-  holdFor?: () => number;
+  pauseFor?: () => number;
 }
 
 /**
@@ -90,9 +90,9 @@ export class Poller {
         this.#slotFreed = undefined;
         continue;
       }
-      const hold = this.#o.holdFor?.() ?? 0;
-      if (hold > 0) {
-        await this.#wait(hold);
+      const pause = this.#o.pauseFor?.() ?? 0;
+      if (pause > 0) {
+        await this.#wait(pause);
         continue;
       }
       try {

@@ -19,7 +19,7 @@ export interface ExternalCircuit {
   /** Why it is open, or undefined while closed. */
   problem(): string | undefined;
   /** Whether receiving should wait for it (false e.g. once a Bedrock trial call is due). */
-  holds(): boolean;
+  pauses(): boolean;
   /** Is it down right now? (a trial call); without one, an open circuit is the answer. */
   confirmDown?(signal?: AbortSignal): Promise<boolean>;
 }
@@ -101,10 +101,10 @@ export class DependencyGate {
   }
 
   /** Why receiving must wait right now (the first open circuit), or undefined: receive. */
-  holdReason(): string | undefined {
+  pauseReason(): string | undefined {
     const open = [...this.#circuits.values()].find((circuit) => circuit.open);
-    const held = open === undefined ? this.#external.find((external) => external.holds()) : undefined;
-    const reason = open ? `${open.dependency} circuit open` : held ? (held.problem() ?? `${held.dependency} circuit open`) : undefined;
+    const pausing = open === undefined ? this.#external.find((external) => external.pauses()) : undefined;
+    const reason = open ? `${open.dependency} circuit open` : pausing ? (pausing.problem() ?? `${pausing.dependency} circuit open`) : undefined;
     this.#setPaused(reason !== undefined);
     return reason;
   }
@@ -139,7 +139,7 @@ export class DependencyGate {
       this.#o.logger.info({ dependency, circuit: 'closed', downMs }, `${dependency} is back: circuit closed`);
     }
     // re-evaluated here too, so the paused time stops counting when the last circuit closes
-    if (!open) this.holdReason();
+    if (!open) this.pauseReason();
   }
 
   #setPaused(paused: boolean): void {

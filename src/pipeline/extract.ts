@@ -8,7 +8,7 @@ import { isIngestError } from '../core/errors.ts';
 export interface ExtractOptions {
   signal: AbortSignal;
   /** PDFs, images and OOXML documents go to the worker pool through this port. */
-  documents: DocumentReader;
+  reader: DocumentReader;
   /** OCR pages under this mean confidence get a warning. */
   lowConfidence: number;
   onPage?: (page: PageResult) => void;
@@ -30,13 +30,13 @@ export async function extractContent(path: string, type: DetectedType, options: 
       return { text: out.text, textSource: out.text.trim() === '' ? 'none' : 'text-layer', pageCount: null, ocrConfidence: null, encoding: out.encoding, warnings: out.warnings };
     }
     case 'office': {
-      const out = await options.documents.office(path, type.mime, { signal });
+      const out = await options.reader.office(path, type.mime, { signal });
       return { text: out.text, textSource: out.text.trim() === '' ? 'none' : 'text-layer', pageCount: out.pageCount, ocrConfidence: null, encoding: null, warnings: out.warnings };
     }
     case 'pdf':
     case 'image': {
       try {
-        const result = await options.documents.read(type.category, path, type.mime, {
+        const result = await options.reader.read(type.category, path, type.mime, {
           signal, ...(options.onPage ? { onPage: options.onPage } : {}), ...(options.resume ? { resume: options.resume } : {}),
         });
         return assemblePages(result, options.lowConfidence);

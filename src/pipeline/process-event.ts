@@ -29,7 +29,7 @@ export interface PipelineDeps {
   leaseSeconds: number;
   maxFileBytes: number;
   /** Reads PDFs and images (the worker-thread pool). */
-  documents: DocumentReader;
+  reader: DocumentReader;
   /** Where thumbnails go; undefined ⇒ none are stored. */
   thumbnails?: ThumbnailTarget;
   /** Where finished pages of PDFs and images are kept for a resumed attempt; undefined ⇒ no checkpoints. */
@@ -155,7 +155,7 @@ export async function processEvent(event: FileEvent, deps: PipelineDeps, ctx: Jo
     if (guarded) await state.markExtracting(pk, owner, true, { signal: ctx.signal });
     const extraction = await timer.time('extract', () =>
       extractContent(path!, type, {
-        signal: ctx.signal, documents: deps.documents, lowConfidence: deps.ocrLowConfidence,
+        signal: ctx.signal, reader: deps.reader, lowConfidence: deps.ocrLowConfidence,
         onPage: (page) => {
           metrics?.pages.inc({ source: page.source });
           ctx.pageDone?.();

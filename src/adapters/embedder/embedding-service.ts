@@ -77,7 +77,7 @@ export class EmbeddingService {
   }
 
   /** While the circuit is open and no trial is due: how long until one is (ms), else 0. */
-  get holdMs(): number {
+  get pauseMs(): number {
     if (this.#breaker.state !== 'open' || this.#breaker.trialDue) return 0;
     return Math.max(0, (this.#breaker.openUntil ?? 0) - (this.#now()));
   }

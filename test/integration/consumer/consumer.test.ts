@@ -24,7 +24,7 @@ afterAll(() => sqs.destroy());
 
 function makeConsumer(
   queueUrl: string, dlqUrl: string | undefined, process: MessageProcessor, capacity = 4, visibilityTimeoutSeconds = 30,
-  holdReceiving?: () => { ms: number; reason: string } | undefined,
+  pauseReceiving?: () => { ms: number; reason: string } | undefined,
   extra: Partial<ConstructorParameters<typeof Consumer>[0]> = {},
 ) {
   const metrics = new Metrics();
@@ -33,7 +33,7 @@ function makeConsumer(
   const consumer = new Consumer({
     sqs, queueUrl, acknowledger, capacity, visibilityTimeoutSeconds, process, logger, metrics,
     waitTimeSeconds: 1, backoff: { baseSeconds: 1, maxSeconds: 2 },
-    ...(holdReceiving ? { holdReceiving } : {}),
+    ...(pauseReceiving ? { pauseReceiving } : {}),
     ...extra,
   });
   return { consumer, metrics, lines };

@@ -44,10 +44,10 @@ afterAll(async () => {
   await docs.close();
 });
 
-async function extract(file: string, documents: DocumentReader = docs.pool): Promise<Extraction> {
+async function extract(file: string, reader: DocumentReader = docs.pool): Promise<Extraction> {
   const path = FIXTURES + file;
   const type = await detectType(path, { fileName: file });
-  return extractContent(path, type, { signal: AbortSignal.timeout(60_000), documents, lowConfidence: 60 });
+  return extractContent(path, type, { signal: AbortSignal.timeout(60_000), reader, lowConfidence: 60 });
 }
 
 function assertText(file: string, entry: GroundTruth, extraction: Extraction): void {

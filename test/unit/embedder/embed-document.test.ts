@@ -97,11 +97,11 @@ test('an outage is thrown (retryable) and opens the circuit, which fails fast un
   await assert.rejects(embedDocument(s, { text: 'x' }), (e) => isIngestError(e) && e.retryable && e.code === 'EMBEDDING_CIRCUIT_OPEN');
   assert.equal(calls.length, 2, 'no call while open');
   now = 400;
-  assert.equal(s.holdMs, 600, 'receiving waits for the rest of the open period');
+  assert.equal(s.pauseMs, 600, 'receiving waits for the rest of the open period');
   assert.equal((await metrics.bedrockCircuitOpen.get()).values[0]?.value, 1);
   now = 1_001;
   assert.equal(s.problem, undefined, 'an idle daemon is not held unready once a trial is due');
-  assert.equal(s.holdMs, 0, 'and receiving resumes, so a message can be the trial');
+  assert.equal(s.pauseMs, 0, 'and receiving resumes, so a message can be the trial');
   set('ok');
   assert.equal((await embedDocument(s, { text: 'x' })).fields.text_embedding?.length, 256);
   assert.equal((await metrics.bedrockCircuitOpen.get()).values[0]?.value, 0);
@@ -165,7 +165,7 @@ test('a foreign error (a bug, not an outage) does not open the circuit: the next
   const s = new EmbeddingService({ text: thrower, image: null, budget: new DailyBudget({}), breaker: { failureThreshold: 1, openMs: 60_000 } });
   await assert.rejects(s.embedText('x', 'document'), RangeError);
   assert.equal(s.problem, undefined);
-  assert.equal(s.holdMs, 0);
+  assert.equal(s.pauseMs, 0);
   await assert.rejects(s.embedText('x', 'document'), RangeError);
   assert.equal(calls, 2);
 });

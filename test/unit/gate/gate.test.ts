@@ -25,12 +25,12 @@ test('receiving holds while any circuit is open; /readyz names each; dependency_
     if (!s3Up) throw refused();
   });
   gate.add('dynamodb', async () => undefined);
-  gate.watch({ dependency: 'bedrock', problem: () => bedrockProblem, holds: () => bedrockProblem !== undefined });
+  gate.watch({ dependency: 'bedrock', problem: () => bedrockProblem, pauses: () => bedrockProblem !== undefined });
   try {
-    assert.equal(gate.holdReason(), undefined);
+    assert.equal(gate.pauseReason(), undefined);
     assert.deepEqual(gate.problems(), []);
     for (let i = 0; i < 5; i++) await assert.rejects(s3.call(() => Promise.reject(refused())));
-    assert.equal(gate.holdReason(), 's3 circuit open');
+    assert.equal(gate.pauseReason(), 's3 circuit open');
     assert.match(gate.problems()[0]!, /^s3 circuit open \(CONNECTION: /);
     bedrockProblem = 'bedrock circuit open (503)';
     assert.equal(gate.problems().length, 2);
@@ -41,9 +41,9 @@ test('receiving holds while any circuit is open; /readyz names each; dependency_
     await waitFor(() => gate.pausedSeconds > 0.05, { what: 'some paused time' });
     s3Up = true;
     await waitFor(() => !s3.open, { what: 's3 circuit closed' });
-    assert.equal(gate.holdReason(), 'bedrock circuit open (503)', 'Bedrock still holds');
+    assert.equal(gate.pauseReason(), 'bedrock circuit open (503)', 'Bedrock still holds');
     bedrockProblem = undefined;
-    assert.equal(gate.holdReason(), undefined);
+    assert.equal(gate.pauseReason(), undefined);
     const paused = gate.pausedSeconds;
     text = await metrics.registry.metrics();
     const shown = Number(/^spot_ingest_receive_paused_seconds_total (\S+)$/m.exec(text)?.[1]);
@@ -115,7 +115,7 @@ test("confirmDown on a watched circuit: open answers at once; closed asks its tr
   let trials = 0;
   let trialFails = true;
   gate.watch({
-    dependency: 'bedrock', problem: () => problem, holds: () => problem !== undefined,
+    dependency: 'bedrock', problem: () => problem, pauses: () => problem !== undefined,
     confirmDown: async () => {
       trials += 1;
       return trialFails;

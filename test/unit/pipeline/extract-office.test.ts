@@ -202,7 +202,7 @@ test('extractContent: a detected DOCX is text-layer with its page count; an empt
   const type = await detectType(path, { fileName: '資料.docx' });
   assert.equal(type.category, 'office');
   assert.equal(type.mime, DOCX);
-  assert.deepEqual(await extractContent(path, type, { signal: new AbortController().signal, documents: noDocuments, lowConfidence: 60 }), {
+  assert.deepEqual(await extractContent(path, type, { signal: new AbortController().signal, reader: noDocuments, lowConfidence: 60 }), {
     text: DOCX_TEXT, textSource: 'text-layer', pageCount: 3, ocrConfidence: null, encoding: null, warnings: [],
   });
 
@@ -210,12 +210,12 @@ test('extractContent: a detected DOCX is text-layer with its page count; an empt
   emptyParts['word/document.xml'] = `${XML}<w:document ${W}><w:body><w:p/><w:sectPr/></w:body></w:document>`;
   for (const n of ['word/header1.xml', 'word/footer1.xml', 'word/footnotes.xml']) delete emptyParts[n];
   const empty = await files.write('empty.docx', pkg(emptyParts));
-  const emptyOut = await extractContent(empty, await detectType(empty, { fileName: 'empty.docx' }), { signal: new AbortController().signal, documents: noDocuments, lowConfidence: 60 });
+  const emptyOut = await extractContent(empty, await detectType(empty, { fileName: 'empty.docx' }), { signal: new AbortController().signal, reader: noDocuments, lowConfidence: 60 });
   assert.equal(emptyOut.textSource, 'none');
   assert.equal(emptyOut.text, '');
 
   const doc = await files.write('old.doc', cfb());
-  const legacy = await extractContent(doc, await detectType(doc, { fileName: 'old.doc' }), { signal: new AbortController().signal, documents: noDocuments, lowConfidence: 60 });
+  const legacy = await extractContent(doc, await detectType(doc, { fileName: 'old.doc' }), { signal: new AbortController().signal, reader: noDocuments, lowConfidence: 60 });
   assert.equal(legacy.textSource, 'none');
   assert.match(legacy.warnings[0] ?? '', /^METADATA_ONLY: legacy Office format/);
 });
