@@ -43,19 +43,20 @@ export async function extractOffice(filePath: string, mime: string, options: Ext
   const { signal } = options;
   signal?.throwIfAborted();
 
-  const pkg = await OfficePackage.open(filePath, signal, options.maxPartsBytes ?? DEFAULT_MAX_PARTS_BYTES);
+  // Twice the text limit before normalising (which drops spaces and blank lines): the final cut is below.
+  const pkg = await OfficePackage.open(filePath, signal, { maxPartsBytes: options.maxPartsBytes ?? DEFAULT_MAX_PARTS_BYTES, maxTextChars: 2 * maxChars });
   try {
     const kind = kindOf(mime, pkg);
     const out: FormatText = kind === 'docx' ? await docxText(pkg) : kind === 'xlsx' ? await xlsxText(pkg) : await pptxText(pkg);
     signal?.throwIfAborted();
     let text = normalise(out.text).replace(/\n{3,}/g, '\n\n').replace(/^\n+|\s+$/g, '');
     const warnings = [...pkg.warnings];
+    if (pkg.textCapped || text.length > maxChars) warnings.push(TEXT_TRUNCATED);
     if (text.length > maxChars) {
       let cut = maxChars;
       const last = text.charCodeAt(cut - 1);
       if (last >= 0xd800 && last <= 0xdbff) cut--; // do not split a surrogate pair
       text = text.slice(0, cut);
-      warnings.push(TEXT_TRUNCATED);
     }
     return { text, pageCount: out.pageCount, warnings };
   } finally {

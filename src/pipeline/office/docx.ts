@@ -37,7 +37,8 @@ async function pages(pkg: OfficePackage, part: string): Promise<number | null> {
       text = null;
     },
     text(value) {
-      if (text !== null) text += value;
+      // a page count is a few digits: a longer <Pages> is not one, however long it goes on
+      if (text !== null) text = text.length > 32 ? text : text + value;
     },
   });
   return found;

@@ -49,29 +49,46 @@ interface Part {
   localOffset: number;
 }
 
+export interface OfficePackageLimits {
+  /** Refuse when the parts read declare (or inflate to) more than this many bytes. */
+  maxPartsBytes: number;
+  /**
+   * Characters of text handed to the formats, all parts together; text past it is dropped and
+   * `textCapped` set (docProps/ parts are not counted). What a document says beyond the index's text
+   * limit costs memory for nothing.
+   */
+  maxTextChars: number;
+}
+
 export class OfficePackage {
   readonly warnings: string[] = [];
+  /** Text was dropped at `maxTextChars`. */
+  textCapped = false;
   readonly #zip: ZipFile;
   readonly #entries: Map<string, Part>;
   readonly #signal: AbortSignal | undefined;
   readonly #maxPartsBytes: number;
+  readonly #maxTextChars: number;
   /** Bytes inflated so far, all parts together. */
   #inflated = 0;
+  /** Characters of text handed to the formats so far. */
+  #textChars = 0;
 
-  private constructor(zip: ZipFile, entries: Map<string, Part>, signal: AbortSignal | undefined, maxPartsBytes: number) {
+  private constructor(zip: ZipFile, entries: Map<string, Part>, signal: AbortSignal | undefined, limits: OfficePackageLimits) {
     this.#zip = zip;
     this.#entries = entries;
     this.#signal = signal;
-    this.#maxPartsBytes = maxPartsBytes;
+    this.#maxPartsBytes = limits.maxPartsBytes;
+    this.#maxTextChars = limits.maxTextChars;
   }
 
   /** Opens the package and reads its central directory; the caller must `close()` it. */
-  static async open(path: string, signal: AbortSignal | undefined, maxPartsBytes: number): Promise<OfficePackage> {
+  static async open(path: string, signal: AbortSignal | undefined, limits: OfficePackageLimits): Promise<OfficePackage> {
     signal?.throwIfAborted();
     const zip = await openZip(path);
     try {
       const entries = await readEntries(zip, signal);
-      return new OfficePackage(zip, entries, signal, maxPartsBytes);
+      return new OfficePackage(zip, entries, signal, limits);
     } catch (err) {
       zip.close();
       throw err;
@@ -106,6 +123,16 @@ export class OfficePackage {
     }
   }
 
+  /** Hands `value` to the format while the text budget lasts. */
+  #keepText(value: string, text: (value: string) => void): void {
+    const room = this.#maxTextChars - this.#textChars;
+    if (value.length > room) this.textCapped = true;
+    if (room <= 0) return;
+    const kept = value.length > room ? value.slice(0, room) : value;
+    this.#textChars += kept.length;
+    text(kept);
+  }
+
   /** Streams one part's XML (UTF-8; a BOM is dropped) through the handlers as it inflates. */
   async parse(name: string, handlers: XmlHandlers): Promise<void> {
     const signal = this.#signal;
@@ -122,7 +149,9 @@ export class OfficePackage {
       return; // an empty part: nothing to parse (zlib would call no data a truncated stream)
     }
 
-    const xml = new XmlStream(name, handlers);
+    // The budget is for the document's text; metadata (docProps/: the page count) is read as it is.
+    const budgeted = handlers.text !== undefined && !name.startsWith('docProps/');
+    const xml = new XmlStream(name, budgeted ? { ...handlers, text: (value) => this.#keepText(value, handlers.text!) } : handlers);
     const decoder = new TextDecoder('utf-8');
     let inflated = 0;
     let crc = 0;

@@ -18,6 +18,16 @@ import { permanent } from '../../core/errors.ts';
 export const MAX_DEPTH = 10_000;
 /** Real elements carry a handful of attributes. */
 export const MAX_ATTRIBUTES = 10_000;
+/** Text is handed over in pieces of about this many characters (see #flushLongText). */
+export const TEXT_PIECE_CHARS = 1 << 20;
+
+/** saxes's own state, read to hand a long text node over in pieces (saxes 6: S_TEXT = 13). */
+interface SaxesInternals {
+  text?: unknown;
+  state?: unknown;
+  tags?: unknown;
+}
+const S_TEXT = 13;
 
 export type Attributes = Readonly<Record<string, string>>;
 
@@ -38,6 +48,7 @@ export class XmlStream {
   #attributes = 0;
   /** Well-formedness errors saxes reported (undefined entities among them); not fatal. */
   errors = 0;
+  readonly #text: ((value: string) => void) | undefined;
 
   constructor(part: string, h: XmlHandlers) {
     this.#part = part;
@@ -61,6 +72,7 @@ export class XmlStream {
       this.#depth--;
       h.close?.(localName(tag.name));
     });
+    this.#text = h.text;
     if (h.text) {
       const text = h.text;
       p.on('text', (value) => text(value));
@@ -69,7 +81,25 @@ export class XmlStream {
   }
 
   write(chunk: string): void {
-    if (chunk !== '') this.#parser.write(chunk);
+    if (chunk === '') return;
+    this.#parser.write(chunk);
+    this.#flushLongText();
+  }
+
+  /**
+   * saxes hands a text node over only when it ends, so a part that is one huge text node (a lying
+   * zip bomb's 100 MiB of "AAAA…") would sit in its buffer whole. Between writes, text it has
+   * gathered inside the root element is handed over in pieces instead; the handlers append pieces,
+   * so the text is the same. Only saxes's text state is touched (checked to exist: with another
+   * saxes, nothing is flushed early).
+   */
+  #flushLongText(): void {
+    const p = this.#parser as unknown as SaxesInternals;
+    if (this.#text === undefined || p.state !== S_TEXT || !Array.isArray(p.tags) || p.tags.length === 0) return;
+    if (typeof p.text !== 'string' || p.text.length < TEXT_PIECE_CHARS) return;
+    const piece = p.text;
+    p.text = '';
+    this.#text(piece);
   }
 
   end(): void {

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readlinkSync } from 'node:fs';
 import { isIngestError } from '../../../src/core/errors.ts';
 import { extractOffice } from '../../../src/pipeline/extract-office.ts';
-import { MAX_ATTRIBUTES, MAX_DEPTH } from '../../../src/pipeline/office/xml.ts';
+import { MAX_ATTRIBUTES, MAX_DEPTH, TEXT_PIECE_CHARS, XmlStream } from '../../../src/pipeline/office/xml.ts';
 import { ENTITY_BOMB_TEXT, XXE_TEXT, docxWith, entityBomb, honestZipBomb, lyingZipBomb, xxe } from '../../support/office-bombs.ts';
 import { deflated, stored, zipFile, type ZipEntry } from '../../support/zip.ts';
 import { tempDir } from './support.ts';
@@ -138,4 +138,26 @@ test('an empty header part (no data at all) reads as no text, as before', async 
   const empty: ZipEntry = { name: 'word/header1.xml', method: 8, data: Buffer.alloc(0), crc: 0, declaredSize: 0 };
   const pkg = zipFile([deflated('[Content_Types].xml', '<Types/>'), deflated('word/document.xml', body('<w:p><w:r><w:t>body</w:t></w:r></w:p>')), empty]);
   assert.deepEqual(await extractOffice(await files.write('empty-part.docx', pkg), DOCX), { text: 'body', pageCount: null, warnings: [] });
+});
+
+test('one huge text node reaches the format in pieces, not held whole by the parser; the text is the same', () => {
+  const pieces: string[] = [];
+  const stream = new XmlStream('word/document.xml', { text: (value) => pieces.push(value) });
+  const text = 'あA'.repeat(3 * TEXT_PIECE_CHARS);
+  const xml = `<w:document ${W}><w:t>${text}</w:t></w:document>`;
+  const CHUNK = 16 * 1024;
+  for (let i = 0; i < xml.length; i += CHUNK) stream.write(xml.slice(i, i + CHUNK));
+  stream.end();
+  assert.equal(pieces.join(''), text);
+  assert.ok(pieces.length >= 6, `handed over in pieces (${pieces.length})`);
+  assert.ok(Math.max(...pieces.map((p) => p.length)) <= TEXT_PIECE_CHARS + CHUNK, 'no piece much over the piece size');
+});
+
+test('text past twice the text limit is dropped while reading, and the document says TEXT_TRUNCATED', async () => {
+  const words = 'word '.repeat(40_000); // 200,000 characters in one run
+  const path = await files.write('long.docx', docxWith(body(`<w:p><w:r><w:t>${words}</w:t></w:r></w:p><w:p><w:r><w:t>tail</w:t></w:r></w:p>`)));
+  const out = await extractOffice(path, DOCX, { maxChars: 1_000 });
+  assert.equal(out.text.length, 1_000);
+  assert.deepEqual(out.warnings, ['TEXT_TRUNCATED']);
+  assert.equal(out.text.includes('tail'), false);
 });
