@@ -18,7 +18,7 @@ export function gateRuntime(runtime: Runtime, gate: DependencyGate, defaultBucke
   const out: Runtime = { ...runtime };
   if (probes.dynamodb) {
     const circuit = gate.add('dynamodb', probes.dynamodb);
-    out.state = guard<StatePort>(runtime.state, circuit, ['claim', 'renew', 'complete', 'fail', 'release', 'markExtracting', 'get']);
+    out.state = guard<StatePort>(runtime.state, circuit, ['claim', 'renew', 'complete', 'fail', 'dropLease', 'markExtracting', 'get']);
   }
   if (probes.opensearch) {
     const circuit = gate.add('opensearch', probes.opensearch);

@@ -26,6 +26,8 @@ export interface ExtractOfficeOptions {
   maxChars?: number;
   /** Refuse when the declared uncompressed size of the parts read exceeds this (default 200 MiB). */
   maxPartsBytes?: number;
+  /** Filled in as it reads, also when it fails: the bytes inflated (the worker's recycling counts them). */
+  stats?: { inflatedBytes: number };
 }
 
 export interface OfficeText {
@@ -60,6 +62,7 @@ export async function extractOffice(filePath: string, mime: string, options: Ext
     }
     return { text, pageCount: out.pageCount, warnings };
   } finally {
+    if (options.stats) options.stats.inflatedBytes = pkg.inflatedBytes;
     pkg.close();
   }
 }

@@ -125,7 +125,7 @@ export async function processEvent(event: FileEvent, deps: PipelineDeps, ctx: Jo
       );
     } catch (err) {
       if (isIngestError(err) && err.code === 'OBJECT_NOT_FOUND') {
-        await state.release(pk, owner);
+        await state.dropLease(pk, owner);
         log.info('object no longer exists: event is stale');
         return summary('stale', { code: err.code });
       }
@@ -209,7 +209,7 @@ export async function processEvent(event: FileEvent, deps: PipelineDeps, ctx: Jo
     // a job given up for now (released, aborted, transient failure) leaves its pages for the next attempt
     if (checkpoint) await (error.retryable ? checkpoint.flush() : checkpoint.clear());
     // Cleanup must not carry the job's (possibly aborted) signal.
-    const record = error.retryable ? state.release(pk, owner) : state.fail(pk, owner, `${error.code}: ${error.message}`);
+    const record = error.retryable ? state.dropLease(pk, owner) : state.fail(pk, owner, `${error.code}: ${error.message}`);
     await record.catch((e: unknown) => log.warn({ err: classifyError(e) }, 'could not update the state record after a failure'));
     throw error;
   } finally {

@@ -6,11 +6,24 @@
  */
 import { extractOffice, type OfficeText } from '../pipeline/extract-office.ts';
 import type { OfficeTask } from './document-task.ts';
-import type { TaskOutput } from './serve.ts';
+import { failedAfter, type TaskOutput } from './serve.ts';
+
+/**
+ * Work units of an Office task, for the worker's recycling (INGEST_POOL_RECYCLE_PAGES counts OCR
+ * pages): one per 2 MiB inflated, at least one. Inflating leaves memory behind in the worker's heap
+ * and allocator that only ending the thread returns, so a worker that has inflated a lot — a lying
+ * zip bomb inflates its whole declared 100 MiB before it is refused — is replaced as soon after.
+ */
+export const officeUnits = (inflatedBytes: number): number => Math.max(1, Math.ceil(inflatedBytes / (2 * 1024 * 1024)));
 
 export async function processOffice(task: OfficeTask): Promise<TaskOutput> {
-  const result: OfficeText = await extractOffice(task.path, task.mime);
-  return { result, units: 1 };
+  const stats = { inflatedBytes: 0 };
+  try {
+    const result: OfficeText = await extractOffice(task.path, task.mime, { stats });
+    return { result, units: officeUnits(stats.inflatedBytes) };
+  } catch (err) {
+    throw failedAfter(err, officeUnits(stats.inflatedBytes));
+  }
 }
 
 /** The answer as the parent receives it: plain data of the OfficeText shape, or null. */

@@ -188,13 +188,10 @@ export class WorkerPool {
       return;
     }
     slot.task = null;
-    if (message.kind === 'done') {
-      slot.units += message.units;
-      this.#settle(task, () => task.resolve(message.result));
-      if (slot.units >= this.#options.recycleAfterUnits) this.#end(slot, 'recycled');
-    } else {
-      this.#settle(task, () => task.reject(deserializeError(message.error)));
-    }
+    slot.units += message.units ?? 0;
+    if (message.kind === 'done') this.#settle(task, () => task.resolve(message.result));
+    else this.#settle(task, () => task.reject(deserializeError(message.error)));
+    if (slot.units >= this.#options.recycleAfterUnits) this.#end(slot, 'recycled');
     this.#dispatch();
   }
 

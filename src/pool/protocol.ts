@@ -20,4 +20,5 @@ export type WorkerMessage =
   | { id: number; kind: 'progress'; data: unknown }
   /** `units` is the work the task did (pages): the pool recycles a worker after enough of it. */
   | { id: number; kind: 'done'; result: unknown; units: number }
-  | { id: number; kind: 'failed'; error: SerializedError };
+  /** A failed task may report the work it did before failing (`units`), which counts the same. */
+  | { id: number; kind: 'failed'; error: SerializedError; units?: number };

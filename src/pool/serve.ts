@@ -42,9 +42,22 @@ export function serveTasks(handlers: Record<string, TaskHandler>): void {
           send({ id: task.id, kind: 'failed', error: { code: 'WORKER_RESULT_INVALID', message: `the ${task.type} result cannot be sent back: ${(err as Error).message}`, retryable: false } });
         }
       },
-      (err: unknown) => send({ id: task.id, kind: 'failed', error: serializeError(err) }),
+      (err: unknown) => send({ id: task.id, kind: 'failed', error: serializeError(err), units: unitsOf(err) }),
     );
   });
+}
+
+const UNITS = Symbol('units');
+
+/** `err`, marked with the work its task did before failing (for the pool's recycling). */
+export function failedAfter(err: unknown, units: number): unknown {
+  if (typeof err === 'object' && err !== null) Object.defineProperty(err, UNITS, { value: units, enumerable: false });
+  return err;
+}
+
+function unitsOf(err: unknown): number {
+  const units = typeof err === 'object' && err !== null ? (err as { [UNITS]?: unknown })[UNITS] : undefined;
+  return typeof units === 'number' && Number.isFinite(units) && units > 0 ? units : 0;
 }
 
 export function serializeError(err: unknown): SerializedError {

@@ -17,7 +17,7 @@ import { ScaleInProtection } from '../spot/asg/scale-in-protection.ts';
 import { SdkAutoScaling } from '../spot/asg/sdk-auto-scaling.ts';
 import { TERMINATED, TerminationLifecycle } from '../spot/asg/termination-lifecycle.ts';
 
-/** Each Auto Scaling call (SDK retries included), and release()'s wait at shutdown. */
+/** Each Auto Scaling call (SDK retries included), and removeProtection()'s wait at shutdown. */
 const SHUTDOWN_CALL_TIMEOUT_MS = 5_000;
 
 export interface AsgSetup {
@@ -98,7 +98,7 @@ export async function createAsgFeatures(setup: AsgSetup): Promise<AsgFeatures | 
     async afterDrain() {
       await lifecycle?.complete();
       // a terminating instance cannot be protected any more (nor needs to be unprotected)
-      if (!terminating && !lifecycle?.terminating) await protection?.release(SHUTDOWN_CALL_TIMEOUT_MS);
+      if (!terminating && !lifecycle?.terminating) await protection?.removeProtection(SHUTDOWN_CALL_TIMEOUT_MS);
     },
     async close() {
       await Promise.allSettled([protection?.close(), lifecycle?.close()]);

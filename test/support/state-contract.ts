@@ -195,7 +195,7 @@ export function stateContract(name: string, make: (options?: StateHarnessOptions
       await assert.rejects(state.renew(pk, 'worker-a', NOW + 300), leaseLost);
       await assert.rejects(state.complete({ pk, owner: 'worker-a', status: 'INDEXED', eventTime: T1 }), leaseLost);
       await assert.rejects(state.fail(pk, 'worker-a', 'boom'), leaseLost);
-      await assert.rejects(state.release(pk, 'worker-a'), leaseLost);
+      await assert.rejects(state.dropLease(pk, 'worker-a'), leaseLost);
       const unchanged = await state.get(pk);
       assert.equal(unchanged?.leaseOwner, 'worker-b');
       assert.equal(unchanged?.status, 'PROCESSING');
@@ -220,10 +220,10 @@ export function stateContract(name: string, make: (options?: StateHarnessOptions
       assert.equal((await state.get(pk))?.leaseUntil, NOW + 500);
     });
 
-    check('release, then another worker re-claims at once; the releaser no longer owns it', async ({ state }) => {
+    check('dropLease, then another worker re-claims at once; the one that dropped it no longer owns it', async ({ state }) => {
       const pk = key();
       await state.claim(req(pk, { leaseUntil: NOW + 600 }));
-      await state.release(pk, 'worker-a');
+      await state.dropLease(pk, 'worker-a');
       const released = await state.get(pk);
       assert.equal(released?.status, 'PROCESSING');
       assert.equal(released?.leaseUntil, 0);
@@ -282,7 +282,7 @@ export function stateContract(name: string, make: (options?: StateHarnessOptions
       assert.equal(await revision(pk), 1);
       await state.renew(pk, 'worker-a', NOW + 200);
       assert.equal(await revision(pk), 2);
-      await state.release(pk, 'worker-a');
+      await state.dropLease(pk, 'worker-a');
       assert.equal(await revision(pk), 3);
       await state.claim(req(pk));
       assert.equal(await revision(pk), 4);
@@ -316,7 +316,7 @@ export function stateContract(name: string, make: (options?: StateHarnessOptions
       assert.equal((await state.get(pk))?.crashes, 2);
       // an attempt that ends (released) leaves the count as it is
       await state.markExtracting(pk, 'worker-c', true);
-      await state.release(pk, 'worker-c');
+      await state.dropLease(pk, 'worker-c');
       const fourth = await state.claim(req(pk, { owner: 'worker-d', now: NOW + 600, leaseUntil: NOW + 720 }));
       assert.deepEqual(fourth.kind === 'claimed' && fourth.crashes, 2);
       // indexing the version clears it
@@ -361,7 +361,7 @@ export function stateContract(name: string, make: (options?: StateHarnessOptions
       await assert.rejects(state.renew(pk, 'worker-a', NOW + 900, { signal }), aborted);
       await assert.rejects(state.complete({ pk, owner: 'worker-a', status: 'INDEXED', eventTime: T1 }, { signal }), aborted);
       await assert.rejects(state.fail(pk, 'worker-a', 'boom', { signal }), aborted);
-      await assert.rejects(state.release(pk, 'worker-a', { signal }), aborted);
+      await assert.rejects(state.dropLease(pk, 'worker-a', { signal }), aborted);
       assert.deepEqual(await state.get(pk), before);
     });
   });

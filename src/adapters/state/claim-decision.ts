@@ -101,7 +101,7 @@ export function decideClaim(existing: FileRecord | null, request: ClaimRequest):
 
 /**
  * Crashes of this version once the request claims it: the record's count, plus one when the
- * previous attempt began extracting and never ended (release, fail and complete all clear the mark;
+ * previous attempt began extracting and never ended (dropLease, fail and complete all clear the mark;
  * a live lease is `busy`, never claimed). Another version starts again from 0.
  */
 export function crashesAfterClaim(existing: FileRecord | null, request: ClaimRequest): number {

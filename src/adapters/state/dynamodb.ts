@@ -5,7 +5,7 @@
  * `rev` attribute and a claim is conditional on the `rev` it read (or `attribute_not_exists(pk)`
  * for a new item), so of two workers racing on the same object exactly one write succeeds; the
  * loser reads again and decides again (now usually `busy` or `duplicate`).
- * Lease operations (renew / complete / fail / release) are conditional on `leaseOwner = :owner`
+ * Lease operations (renew / complete / fail / dropLease) are conditional on `leaseOwner = :owner`
  * and reject with the transient IngestError `LEASE_LOST` otherwise. SDK errors propagate as they
  * are (one classifier elsewhere maps throttling / 5xx / aborts).
  */
@@ -121,8 +121,8 @@ export class DynamoDbState implements StatePort {
     }, options?.signal);
   }
 
-  async release(pk: string, owner: string, options?: StateOptions): Promise<void> {
-    await this.leaseUpdate(pk, owner, 'release', {
+  async dropLease(pk: string, owner: string, options?: StateOptions): Promise<void> {
+    await this.leaseUpdate(pk, owner, 'dropLease', {
       set: { leaseUntil: 0 },
       remove: ['leaseOwner', 'extractingSince'],
     }, options?.signal);

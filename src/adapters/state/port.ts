@@ -83,11 +83,11 @@ export interface StatePort {
   /**
    * Mark (true) that this attempt starts extracting — before any parser runs on the file — and
    * unmark (false) when extraction is over: if the process dies while marked, the next claim counts
-   * a crash (`crashes`). Release, fail and complete unmark too. Conditional on the lease.
+   * a crash (`crashes`). dropLease, fail and complete unmark too. Conditional on the lease.
    */
   markExtracting(pk: string, owner: string, extracting: boolean, options?: StateOptions): Promise<void>;
   /** Drop the lease without changing the version (work will be redone elsewhere). */
-  release(pk: string, owner: string, options?: StateOptions): Promise<void>;
+  dropLease(pk: string, owner: string, options?: StateOptions): Promise<void>;
   get(pk: string, options?: StateOptions): Promise<FileRecord | null>;
   close(): Promise<void>;
 }

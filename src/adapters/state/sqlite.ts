@@ -5,7 +5,7 @@
  * Claims read → decide (claim-decision.ts) → write inside `BEGIN IMMEDIATE … COMMIT`: the write
  * lock is taken before the read, so across every connection to the file exactly one claimant of a
  * version wins and the others see its lease (`busy`) or its result (`duplicate`). Lease operations
- * (renew / complete / fail / release) are single UPDATEs conditional on `leaseOwner = owner` and
+ * (renew / complete / fail / dropLease) are single UPDATEs conditional on `leaseOwner = owner` and
  * reject with the transient IngestError `LEASE_LOST` when no row matched. Every write bumps `rev`,
  * as on DynamoDB. A lock held by another process past busy_timeout rejects with the transient
  * `DATABASE_BUSY`. node:sqlite is synchronous: each method does its work before returning.
@@ -39,7 +39,7 @@ export class SqliteState implements StatePort {
   private readonly renewStmt: StatementSync;
   private readonly completeStmt: StatementSync;
   private readonly failStmt: StatementSync;
-  private readonly releaseStmt: StatementSync;
+  private readonly dropLeaseStmt: StatementSync;
   private readonly markExtractingStmt: StatementSync;
   private closed = false;
 
@@ -83,7 +83,7 @@ export class SqliteState implements StatePort {
           status = 'FAILED', error = :error, leaseUntil = 0, leaseOwner = NULL, extractingSince = NULL,
           updatedAt = :updatedAt, rev = rev + 1
         WHERE pk = :pk AND leaseOwner = :owner`);
-      this.releaseStmt = db.prepare(`
+      this.dropLeaseStmt = db.prepare(`
         UPDATE state_records SET leaseUntil = 0, leaseOwner = NULL, extractingSince = NULL, updatedAt = :updatedAt, rev = rev + 1
         WHERE pk = :pk AND leaseOwner = :owner`);
     } catch (err) {
@@ -153,9 +153,9 @@ export class SqliteState implements StatePort {
     this.leaseUpdate(this.failStmt, pk, owner, 'fail', { error });
   }
 
-  async release(pk: string, owner: string, options?: StateOptions): Promise<void> {
+  async dropLease(pk: string, owner: string, options?: StateOptions): Promise<void> {
     this.check(options);
-    this.leaseUpdate(this.releaseStmt, pk, owner, 'release', {});
+    this.leaseUpdate(this.dropLeaseStmt, pk, owner, 'dropLease', {});
   }
 
   async get(pk: string, options?: StateOptions): Promise<FileRecord | null> {

@@ -123,6 +123,11 @@ export class OfficePackage {
     }
   }
 
+  /** Bytes inflated so far, all parts together. */
+  get inflatedBytes(): number {
+    return this.#inflated;
+  }
+
   /** Hands `value` to the format while the text budget lasts. */
   #keepText(value: string, text: (value: string) => void): void {
     const room = this.#maxTextChars - this.#textChars;
@@ -169,6 +174,9 @@ export class OfficePackage {
           throw (ours = permanent('OFFICE_TOO_LARGE', `Office parts inflate to more than ${this.#maxPartsBytes} bytes`, undefined, { part: name, limit: this.#maxPartsBytes }));
         }
         crc = crc32(piece, crc);
+        // Once the text budget is spent, the rest of a text part is only inflated (size and CRC
+        // are still checked), not parsed: nothing it says would be kept.
+        if (budgeted && this.textCapped) continue;
         try {
           xml.write(decoder.decode(piece, { stream: true }));
         } catch (err) {
@@ -183,8 +191,10 @@ export class OfficePackage {
       stream.destroy();
     }
     if (inflated !== size) throw corrupt(`${name} inflates to ${inflated} bytes, declared ${size}`, undefined, { part: name, size, inflated });
-    xml.write(decoder.decode());
-    xml.end();
+    if (!(budgeted && this.textCapped)) {
+      xml.write(decoder.decode());
+      xml.end();
+    }
     if ((crc >>> 0) !== e.crc) this.warnings.push(`${OFFICE_CRC_MISMATCH}:${name}`);
   }
 

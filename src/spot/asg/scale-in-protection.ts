@@ -39,10 +39,10 @@ export class ScaleInProtection {
   #call: Promise<void> | undefined;
   #failures = 0;
   #calls = 0;
-  /** After release(): the drain is over, nothing turns protection on again. */
-  #released = false;
+  /** After removeProtection(): the drain is over, nothing turns protection on again. */
+  #removed = false;
   #closed = false;
-  /** Told when a call ends (release() waits for one). */
+  /** Told when a call ends (removeProtection() waits for one). */
   readonly #waiters = new Set<() => void>();
 
   constructor(options: ScaleInProtectionOptions) {
@@ -69,7 +69,7 @@ export class ScaleInProtection {
 
   /** The consumer's in-flight count changed (cheap; calls the API only on a transition). */
   update(inFlight: number): void {
-    if (this.#released || this.#closed) return;
+    if (this.#removed || this.#closed) return;
     if (inFlight > 0) {
       this.#clearIdle();
       this.#want(true);
@@ -86,9 +86,9 @@ export class ScaleInProtection {
    * The drain is over: protection off (when this process turned it on, or is turning it on) and
    * nothing turns it on again. Waits for that call (or its first failure), at most `timeoutMs`.
    */
-  async release(timeoutMs = 10_000): Promise<void> {
+  async removeProtection(timeoutMs = 10_000): Promise<void> {
     if (this.#closed) return;
-    this.#released = true;
+    this.#removed = true;
     this.#clearIdle();
     if (this.#current !== true && this.#wanted !== true) return;
     const failuresBefore = this.#failures;

@@ -130,11 +130,11 @@ test('scale-in protection through the SDK: on with work, off after the idle debo
     assert.deepEqual(warnings.map((w) => w.consecutiveFailures), [1, 2]);
     assert.ok(lines().some((l) => l.msg === 'SetInstanceProtection answers again'));
 
-    await protection.release();
-    assert.equal(protection.protected, false, 'release() turned it off and waited for the call');
+    await protection.removeProtection();
+    assert.equal(protection.protected, false, 'removeProtection() turned it off and waited for the call');
     protection.update(4);
     await new Promise((r) => setImmediate(r));
-    assert.deepEqual(sim.protectionHistory(TARGET.instanceId), [true, false, true, false], 'nothing turns it on after release()');
+    assert.deepEqual(sim.protectionHistory(TARGET.instanceId), [true, false, true, false], 'nothing turns it on after removeProtection()');
   } finally {
     await protection.close();
   }

@@ -5,7 +5,7 @@
  */
 import { threadId, workerData } from 'node:worker_threads';
 import { permanent } from '../../../src/core/errors.ts';
-import { serveTasks } from '../../../src/pool/serve.ts';
+import { failedAfter, serveTasks } from '../../../src/pool/serve.ts';
 import type { ErrorCode } from '../../../src/core/codes.ts';
 
 /** Memory the `memory` handler keeps alive, so it accumulates across tasks on one thread. */
@@ -58,6 +58,12 @@ serveTasks({
       }, 10);
     });
     return { result: null, units: 0 };
+  },
+
+  /** Fails with a permanent IngestError after doing `units` of work (which count for recycling). */
+  failAfterWork: async (payload: { units: number }) => {
+    started++;
+    throw failedAfter(permanent('OFFICE_CORRUPT', 'failed after some work'), payload.units);
   },
 
   /** Fails with a permanent IngestError of the given code. */

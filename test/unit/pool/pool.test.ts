@@ -311,13 +311,17 @@ test('a worker is recycled once its tasks reach recycleAfterUnits', LIMIT, async
   assert.equal(d.started, 1);
   assert.ok(![a.threadId, c.threadId].includes(d.threadId));
 
-  // failed tasks report no units
-  const p2 = makePool(t, { size: 1, recycleAfterUnits: 1 }).pool;
+  // a failed task counts no units, unless it reports the work it did before failing
+  const p2 = makePool(t, { size: 1, recycleAfterUnits: 3 }).pool;
   const x = await p2.run<ThreadAnswer>('threadId', null); // 0 units
-  await assert.rejects(p2.run('fail', { code: 'X' }));
+  await assert.rejects(p2.run('fail', { code: 'INTERNAL' }));
   const y = await p2.run<ThreadAnswer>('threadId', null);
   assert.equal(y.threadId, x.threadId);
   assert.equal(p2.counters.recycled, 0);
+  await assert.rejects(p2.run('failAfterWork', { units: 3 }), { code: 'OFFICE_CORRUPT' });
+  assert.equal(p2.counters.recycled, 1, 'the work a failed task did counts: its worker is recycled');
+  const z = await p2.run<ThreadAnswer>('threadId', null);
+  assert.notEqual(z.threadId, y.threadId);
 });
 
 test('progress arrives in order before the result, and a throwing listener does not break the task', LIMIT, async (t) => {

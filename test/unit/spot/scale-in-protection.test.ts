@@ -1,7 +1,7 @@
 /**
  * ScaleInProtection with fake timers and an in-memory port: the API is called on transitions only
  * (never per message), protection goes off only after `idleMs` without work, calls never overlap
- * and coalesce, failures back off, release() ends it, close() leaves no timer.
+ * and coalesce, failures back off, removeProtection() ends it, close() leaves no timer.
  */
 import { test, vi, type TestContext } from 'vitest';
 import assert from 'node:assert/strict';
@@ -160,32 +160,32 @@ test('failures are retried with exponential backoff and logged at the 1st, 2nd, 
   assert.equal(fake.calls.length, 7, '… but after the longest backoff');
 });
 
-test('release() when this process never protected the instance: no call at shutdown', async (t) => {
+test('removeProtection() when this process never protected the instance: no call at shutdown', async (t) => {
   const { fake, protection } = setup(t);
-  await protection.release();
+  await protection.removeProtection();
   assert.deepEqual(fake.calls, []);
 });
 
-test('release(): off and wait when it was on; nothing turns it on again', async (t) => {
+test('removeProtection(): off and wait when it was on; nothing turns it on again', async (t) => {
   const { fake, protection } = setup(t);
   protection.update(3);
   await flush();
   protection.update(0);
-  await protection.release(); // the drain ended: no debounce to wait for, and the call is awaited
+  await protection.removeProtection(); // the drain ended: no debounce to wait for, and the call is awaited
   assert.deepEqual(fake.calls, [true, false]);
   assert.equal(protection.protected, false);
   protection.update(1);
   await flush();
-  assert.deepEqual(fake.calls, [true, false], 'after release() work cannot protect the instance again');
+  assert.deepEqual(fake.calls, [true, false], 'after removeProtection() work cannot protect the instance again');
 });
 
-test('release() waits for a call under way, and gives up at its timeout', async (t) => {
+test('removeProtection() waits for a call under way, and gives up at its timeout', async (t) => {
   const { fake, protection, tick } = setup(t);
   fake.mode = 'hold';
   protection.update(1);
   await flush();
   let released = false;
-  const releasing = protection.release(5_000).then(() => (released = true));
+  const releasing = protection.removeProtection(5_000).then(() => (released = true));
   await tick(4_999);
   assert.equal(released, false, 'the "on" call is still under way');
   await tick(1);
