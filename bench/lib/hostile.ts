@@ -13,6 +13,7 @@ import { PDFDocument, StandardFonts } from 'pdf-lib';
 import sharp from 'sharp';
 import { FIXTURES } from '../../test/support/documents.ts';
 import { deflated, stored, zipFile, type ZipEntry } from '../../test/support/zip.ts';
+import { DOC_HEAD, DOC_TAIL, docxFrame, W_NS } from '../../test/support/office-bombs.ts';
 
 
 // ---------------------------------------------------------------- deflate of generated data
@@ -61,17 +62,6 @@ export async function deflateRepeated(o: { head?: Buffer; chunk: Buffer | ((i: n
 // ---------------------------------------------------------------- zip
 
 // ---------------------------------------------------------------- OOXML
-
-const W_NS = 'http://schemas.openxmlformats.org/wordprocessingml/2006/main';
-const DOC_HEAD = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:document xmlns:w="${W_NS}"><w:body><w:p><w:r><w:t>`;
-const DOC_TAIL = '</w:t></w:r></w:p></w:body></w:document>';
-
-/** The parts of test/fixtures/documents/files/sample.docx other than word/document.xml, [Content_Types].xml first (file-type reads it to tell a DOCX). */
-function docxFrame(): ZipEntry[] {
-  const parts = unzipSync(readFileSync(`${FIXTURES}sample.docx`));
-  const order = ['[Content_Types].xml', '_rels/.rels', 'docProps/app.xml'];
-  return order.filter((n) => parts[n] !== undefined).map((n) => deflated(n, Buffer.from(parts[n]!)));
-}
 
 /**
  * Zip bomb: word/document.xml is one `<w:t>` of `total` bytes of 'A' (deflate's best ratio,

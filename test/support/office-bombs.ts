@@ -15,12 +15,12 @@ import { FIXTURES } from './documents.ts';
 import { deflated, zipFile, type ZipEntry } from './zip.ts';
 
 const MiB = 1024 * 1024;
-const W_NS = 'http://schemas.openxmlformats.org/wordprocessingml/2006/main';
-const DOC_HEAD = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:document xmlns:w="${W_NS}"><w:body><w:p><w:r><w:t>`;
-const DOC_TAIL = '</w:t></w:r></w:p></w:body></w:document>';
+export const W_NS = 'http://schemas.openxmlformats.org/wordprocessingml/2006/main';
+export const DOC_HEAD = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:document xmlns:w="${W_NS}"><w:body><w:p><w:r><w:t>`;
+export const DOC_TAIL = '</w:t></w:r></w:p></w:body></w:document>';
 
 /** The parts of sample.docx other than word/document.xml, [Content_Types].xml first (file-type reads it to tell a DOCX). */
-function docxFrame(): ZipEntry[] {
+export function docxFrame(): ZipEntry[] {
   const parts = unzipSync(readFileSync(`${FIXTURES}sample.docx`));
   const order = ['[Content_Types].xml', '_rels/.rels', 'docProps/app.xml'];
   return order.filter((n) => parts[n] !== undefined).map((n) => deflated(n, Buffer.from(parts[n]!)));
