@@ -19,7 +19,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { OpenSearchIndex } from '../src/adapters/index/opensearch.ts';
-import type { IndexDocument } from '../src/adapters/index/port.ts';
+import type { IndexDocument } from '../src/core/index-document.ts';
 import { makeDoc, uniqueIndex } from '../test/integration/opensearch/fixtures.ts';
 import { FetchBulkWriter } from './lib/fetch-bulk-writer.ts';
 import { f0, f1, machine, machineLine, mdTable, packageVersion, writeResults } from './lib/report.ts';

@@ -6,7 +6,7 @@
  */
 import { transient, type IngestError } from '../../src/core/errors.ts';
 import { MicroBatcher } from '../../src/lib/micro-batcher.ts';
-import type { IndexDocument } from '../../src/adapters/index/port.ts';
+import type { IndexDocument } from '../../src/core/index-document.ts';
 import { bulkItemError, isRecord, responseError } from '../../src/adapters/index/opensearch-errors.ts';
 
 interface Item {

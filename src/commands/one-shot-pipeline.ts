@@ -14,7 +14,7 @@ import { pino } from 'pino';
 import { SqliteIndex } from '../adapters/index/sqlite.ts';
 import { openDatabase } from '../adapters/sqlite/open.ts';
 import { SqliteState } from '../adapters/state/sqlite.ts';
-import type { StoragePort } from '../adapters/storage/port.ts';
+import type { StoragePort } from '../pipeline/ports/storage.ts';
 import type { Config } from '../config.ts';
 import type { QueueMessage } from '../consumer/queue-message.ts';
 import { parseMessageBody } from '../messages/parse.ts';

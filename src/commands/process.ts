@@ -10,7 +10,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { createAwsClients, type AwsClients } from '../adapters/aws/clients.ts';
 import { documentId } from '../adapters/index/document-id.ts';
 import { DirectoryStorage } from '../adapters/storage/directory.ts';
-import type { StoragePort } from '../adapters/storage/port.ts';
+import type { StoragePort } from '../pipeline/ports/storage.ts';
 import { S3Storage } from '../adapters/storage/s3.ts';
 import { loadConfig } from '../config.ts';
 import { fakeMessage, openOneShotPipeline, type OneShotConfig } from './one-shot-pipeline.ts';

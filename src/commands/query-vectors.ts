@@ -1,5 +1,5 @@
 import type { EmbeddingService } from '../adapters/embedder/embedding-service.ts';
-import type { SearchOptions } from '../adapters/index/port.ts';
+import type { SearchOptions } from '../core/index-document.ts';
 import { classifyError } from '../core/classify.ts';
 
 /** Titan Multimodal takes English text only: other queries are not matched against images. */

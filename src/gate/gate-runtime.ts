@@ -4,10 +4,10 @@
  * each get one circuit with the runtime's probe. A runtime without probes (local mode: everything
  * in-process) is returned as it is.
  */
-import type { CheckpointPort } from '../adapters/checkpoint/port.ts';
-import type { IndexPort } from '../adapters/index/port.ts';
-import type { StatePort } from '../adapters/state/port.ts';
-import type { StoragePort } from '../adapters/storage/port.ts';
+import type { CheckpointPort } from '../pipeline/ports/checkpoint.ts';
+import type { IndexPort } from '../pipeline/ports/index.ts';
+import type { StatePort } from '../pipeline/ports/state.ts';
+import type { StoragePort } from '../pipeline/ports/storage.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import type { DependencyGate } from './gate.ts';
 import { guard } from './guard.ts';

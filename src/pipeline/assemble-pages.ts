@@ -3,7 +3,7 @@
  * came from (`text-layer`, `ocr`, `mixed`, `none`), the mean OCR confidence, and warnings for
  * low-confidence and blank pages.
  */
-import type { TextSource } from '../adapters/index/port.ts';
+import type { TextSource } from '../core/index-document.ts';
 import type { Extraction } from './build-document.ts';
 import type { DocumentResult, PageResult } from './document-reader.ts';
 

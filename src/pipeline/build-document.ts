@@ -1,5 +1,5 @@
 import { basename, extname } from 'node:path/posix';
-import type { IndexDocument, TextSource } from '../adapters/index/port.ts';
+import type { IndexDocument, TextSource } from '../core/index-document.ts';
 import { documentId } from '../adapters/index/document-id.ts';
 import type { FileEvent } from '../messages/file-event.ts';
 import type { Downloaded } from './download.ts';

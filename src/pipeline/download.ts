@@ -3,7 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { permanent } from '../core/errors.ts';
-import type { StoragePort } from '../adapters/storage/port.ts';
+import type { StoragePort } from './ports/storage.ts';
 
 export interface Downloaded {
   path: string;

@@ -8,7 +8,7 @@
  */
 import type { EmbeddingService } from '../adapters/embedder/embedding-service.ts';
 import { prepareImage } from '../adapters/embedder/prepare-image.ts';
-import type { IndexDocument } from '../adapters/index/port.ts';
+import type { IndexDocument } from '../core/index-document.ts';
 import { isIngestError } from '../core/errors.ts';
 
 export type EmbeddingFields = Pick<IndexDocument, 'text_embedding' | 'image_embedding' | 'embedding_pending' | 'text_embedding_truncated'>;

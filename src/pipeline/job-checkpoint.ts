@@ -4,7 +4,7 @@
  * when the job is given up (released on a spot notice, aborted, a transient failure), and removes
  * the checkpoint once the document is indexed. Saving never fails the job: errors are logged.
  */
-import type { CheckpointPort } from '../adapters/checkpoint/port.ts';
+import type { CheckpointPort } from './ports/checkpoint.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { PageResult } from './document-reader.ts';
 

@@ -1,9 +1,9 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { IndexPort } from '../adapters/index/port.ts';
-import type { StatePort } from '../adapters/state/port.ts';
-import type { StoragePort } from '../adapters/storage/port.ts';
+import type { IndexPort } from '../pipeline/ports/index.ts';
+import type { StatePort } from '../pipeline/ports/state.ts';
+import type { StoragePort } from '../pipeline/ports/storage.ts';
 import type { ThumbnailTarget } from '../pipeline/process-event.ts';
-import type { CheckpointPort } from '../adapters/checkpoint/port.ts';
+import type { CheckpointPort } from '../pipeline/ports/checkpoint.ts';
 import type { JobResult } from '../consumer/processor.ts';
 import type { QueueMessage } from '../consumer/queue-message.ts';
 import type { MessageOutcome } from '../core/outcome.ts';

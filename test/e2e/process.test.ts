@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import Encoding from 'encoding-japanese';
 import { documentId } from '../../src/adapters/index/document-id.ts';
-import type { IndexDocument } from '../../src/adapters/index/port.ts';
+import type { IndexDocument } from '../../src/core/index-document.ts';
 import { createBucket, fauxqsEndpoint, putObject, testS3, uniqueName } from '../support/aws.ts';
 import { runCli } from '../support/daemon.ts';
 

@@ -8,7 +8,8 @@
 import { describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { ClaimRequest, StatePort } from '../../src/adapters/state/port.ts';
+import type { StatePort } from '../../src/pipeline/ports/state.ts';
+import type { ClaimRequest } from '../../src/core/file-record.ts';
 import { isIngestError } from '../../src/core/errors.ts';
 
 export const NOW = 1_700_000_000;

@@ -6,8 +6,15 @@
 import { Buffer } from 'node:buffer';
 import { isIngestError } from '../../core/errors.ts';
 import type { PageResult } from '../../core/document.ts';
-import type { StoragePort } from '../storage/port.ts';
-import type { CheckpointPort } from './port.ts';
+import type { ObjectBody } from '../../core/stored-object.ts';
+
+/** What checkpoints need of object storage (S3Storage and DirectoryStorage have it). */
+export interface CheckpointStore {
+  /** Rejects with IngestError code OBJECT_NOT_FOUND when the key does not exist. */
+  get(bucket: string, key: string, options?: { signal?: AbortSignal }): Promise<ObjectBody>;
+  put(bucket: string, key: string, body: Buffer, contentType: string, options?: { signal?: AbortSignal }): Promise<void>;
+  delete(bucket: string, key: string, options?: { signal?: AbortSignal }): Promise<void>;
+}
 
 interface Stored {
   version: 1;
@@ -16,12 +23,12 @@ interface Stored {
   pages: PageResult[];
 }
 
-export class StorageCheckpoints implements CheckpointPort {
-  readonly #storage: StoragePort;
+export class StorageCheckpoints {
+  readonly #storage: CheckpointStore;
   readonly #bucket: string;
   readonly #prefix: string;
 
-  constructor(storage: StoragePort, bucket: string, prefix: string) {
+  constructor(storage: CheckpointStore, bucket: string, prefix: string) {
     this.#storage = storage;
     this.#bucket = bucket;
     this.#prefix = prefix;

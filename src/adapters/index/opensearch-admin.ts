@@ -8,7 +8,7 @@ import { permanent, transient } from '../../core/errors.ts';
 import { describeMapping, type VectorDimensions } from './mapping.ts';
 import { errorInfo, isRecord, responseError } from './opensearch-errors.ts';
 import type { OpenSearchRequests } from './opensearch-requests.ts';
-import type { IndexOptions } from './port.ts';
+import type { IndexOptions } from '../../core/index-document.ts';
 
 export interface EnsureIndexOptions extends IndexOptions {
   textEmbeddingDims?: number | null;

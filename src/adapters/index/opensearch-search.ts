@@ -6,7 +6,7 @@
 import { permanent, transient, type IngestError } from '../../core/errors.ts';
 import { IMAGE_EMBEDDING_FIELD, TEXT_EMBEDDING_FIELD } from './mapping.ts';
 import { errorInfo, isRecord, responseError } from './opensearch-errors.ts';
-import type { IndexDocument, PendingPage, SearchHit, SearchOptions, TextSource } from './port.ts';
+import type { IndexDocument, PendingPage, SearchHit, SearchOptions, TextSource } from '../../core/index-document.ts';
 import { reciprocalRankFusion } from './rrf.ts';
 
 /** The k-NN half of a hybrid search: which query vector goes to which field. */

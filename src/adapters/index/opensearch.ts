@@ -32,7 +32,7 @@ import {
 import type { Bulk_RequestBody, Msearch_RequestBody } from '@opensearch-project/opensearch/api/index.js';
 import { createOpenSearchClient, type OpenSearchSigning } from './opensearch-client.ts';
 import { OpenSearchRequests } from './opensearch-requests.ts';
-import type { IndexDocument, IndexOptions, IndexPort, PendingPage, SearchHit, SearchOptions } from './port.ts';
+import type { IndexDocument, IndexOptions, PendingPage, SearchHit, SearchOptions } from '../../core/index-document.ts';
 
 export type { AliasAction, EnsureIndexOptions, IndexDescription, ReindexRequest, ReindexResult } from './opensearch-admin.ts';
 export { parseEndpoint } from './opensearch-client.ts';
@@ -74,7 +74,7 @@ const DEFAULT_MAX_BYTES = 5 * 1024 * 1024;
 const DEFAULT_LINGER_MS = 20;
 const DEFAULT_TIMEOUT_MS = 30_000;
 
-export class OpenSearchIndex implements IndexPort {
+export class OpenSearchIndex {
   readonly index: string;
   /** The endpoint for logs: no password. */
   readonly endpoint: string;

@@ -19,7 +19,7 @@ import { permanent } from '../../core/errors.ts';
 import { resolveDatabase, type DatabaseSource, type OpenDatabaseOptions } from '../sqlite/open.ts';
 import { ensureSchema } from '../sqlite/schema.ts';
 import { mapSqliteError } from '../sqlite/transaction.ts';
-import type { IndexDocument, IndexOptions, IndexPort, PendingPage, SearchHit, SearchOptions, TextSource } from './port.ts';
+import type { IndexDocument, IndexOptions, PendingPage, SearchHit, SearchOptions, TextSource } from '../../core/index-document.ts';
 import { reciprocalRankFusion } from './rrf.ts';
 
 export interface SqliteIndexOptions {
@@ -54,7 +54,7 @@ interface ParsedQuery {
   short: string[];
 }
 
-export class SqliteIndex implements IndexPort {
+export class SqliteIndex {
   readonly db: DatabaseSync;
   private readonly ownsDatabase: boolean;
   private readonly upsertStmt: StatementSync;

@@ -3,7 +3,7 @@
  * (DynamoDB, SQLite). The adapter reads the record, asks `decideClaim`, and — only for `claim` —
  * performs its conditional write; when that write loses a race it reads again and asks again.
  */
-import type { ClaimRequest, FileRecord } from './port.ts';
+import type { ClaimRequest, FileRecord } from '../../core/file-record.ts';
 import { compareSequencers } from './sequencer.ts';
 
 export type ClaimDecisionKind = 'claim' | 'duplicate' | 'stale' | 'busy';

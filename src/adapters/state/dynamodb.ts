@@ -19,7 +19,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { transient } from '../../core/errors.ts';
 import { crashesAfterClaim, decideClaim } from './claim-decision.ts';
-import type { ClaimRequest, ClaimResult, CompleteRequest, FileRecord, StateOptions, StatePort } from './port.ts';
+import type { ClaimRequest, ClaimResult, CompleteRequest, FileRecord, StateOptions } from '../../core/file-record.ts';
 import { recordFromFields } from './record-fields.ts';
 
 export interface DynamoDbStateOptions {
@@ -41,7 +41,7 @@ const VERSION_FIELDS = ['etag', 'versionId', 'sequencer'] as const;
 /** Attributes describing the content of a completed version. */
 const CONTENT_FIELDS = ['sha256', 'size', 'contentType', 'steps', 'warnings'] as const;
 
-export class DynamoDbState implements StatePort {
+export class DynamoDbState {
   readonly table: string;
   private readonly client: DynamoDBClient;
   private readonly doc: DynamoDBDocumentClient;

@@ -4,7 +4,7 @@
  * and `warnings` are stored — native map / list attributes on DynamoDB, JSON text on SQLite — so
  * the adapter passes how to decode those.
  */
-import type { FileRecord, FileStatus } from './port.ts';
+import type { FileRecord, FileStatus } from '../../core/file-record.ts';
 
 /** Stored field name → value; absent, `undefined` or `null` all mean "not set". */
 export type StoredFields = Readonly<Record<string, unknown>>;

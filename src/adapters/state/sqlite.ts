@@ -16,7 +16,7 @@ import { resolveDatabase, type DatabaseSource, type OpenDatabaseOptions } from '
 import { ensureSchema } from '../sqlite/schema.ts';
 import { immediateTransaction, mapSqliteError } from '../sqlite/transaction.ts';
 import { crashesAfterClaim, decideClaim } from './claim-decision.ts';
-import type { ClaimRequest, ClaimResult, CompleteRequest, FileRecord, StateOptions, StatePort } from './port.ts';
+import type { ClaimRequest, ClaimResult, CompleteRequest, FileRecord, StateOptions } from '../../core/file-record.ts';
 import { recordFromFields } from './record-fields.ts';
 
 export interface SqliteStateOptions {
@@ -30,7 +30,7 @@ export interface SqliteStateOptions {
 
 type Row = Record<string, unknown>;
 
-export class SqliteState implements StatePort {
+export class SqliteState {
   readonly db: DatabaseSync;
   private readonly ownsDatabase: boolean;
   private readonly clock: () => Date;

@@ -18,7 +18,7 @@
 import { mkdir, open, realpath, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { permanent, transient } from '../../core/errors.ts';
-import type { ObjectBody, StorageOptions, StoragePort } from './port.ts';
+import type { ObjectBody, StorageOptions } from '../../core/stored-object.ts';
 
 export interface DirectoryStorageOptions {
   /** Look for `<root>/<bucket>/<key>` before `<root>/<key>` (default true). */
@@ -45,7 +45,7 @@ function isInside(root: string, path: string): boolean {
   return rel === '' ? false : !rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel);
 }
 
-export class DirectoryStorage implements StoragePort {
+export class DirectoryStorage {
   readonly root: string;
   readonly #bucketSubdirectories: boolean;
 

@@ -1,10 +1,10 @@
 import { GetObjectCommand, DeleteObjectCommand, HeadBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import { permanent } from '../../core/errors.ts';
-import type { ObjectBody, StorageOptions, StoragePort } from './port.ts';
+import type { ObjectBody, StorageOptions } from '../../core/stored-object.ts';
 
 /** StoragePort on Amazon S3 (or any S3-compatible endpoint). */
-export class S3Storage implements StoragePort {
+export class S3Storage {
   readonly #s3: S3Client;
 
   constructor(s3: S3Client) {

@@ -16,7 +16,7 @@ import { DailyBudget } from '../../../src/adapters/embedder/daily-budget.ts';
 import { EmbeddingService } from '../../../src/adapters/embedder/embedding-service.ts';
 import { resolveModel } from '../../../src/adapters/embedder/models.ts';
 import { documentId } from '../../../src/adapters/index/document-id.ts';
-import type { IndexDocument } from '../../../src/adapters/index/port.ts';
+import type { IndexDocument } from '../../../src/core/index-document.ts';
 import { SqliteIndex } from '../../../src/adapters/index/sqlite.ts';
 import { DirectoryStorage } from '../../../src/adapters/storage/directory.ts';
 import { reembed, reembedCommand, type ReembedDeps } from '../../../src/commands/reembed.ts';

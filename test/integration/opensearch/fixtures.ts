@@ -1,6 +1,6 @@
 /** Shared helpers for the OpenSearch adapter tests. */
 import { randomUUID, createHash } from 'node:crypto';
-import type { IndexDocument } from '../../../src/adapters/index/port.ts';
+import type { IndexDocument } from '../../../src/core/index-document.ts';
 import { documentId } from '../../../src/adapters/index/document-id.ts';
 import { isIngestError, type IngestError } from '../../../src/core/errors.ts';
 

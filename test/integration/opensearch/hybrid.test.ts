@@ -3,7 +3,7 @@ import { test, beforeAll, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
 import { setupIndex } from '../../../src/adapters/index/index-versions.ts';
 import { OpenSearchIndex } from '../../../src/adapters/index/opensearch.ts';
-import type { IndexDocument } from '../../../src/adapters/index/port.ts';
+import type { IndexDocument } from '../../../src/core/index-document.ts';
 import { startOpenSearchRecorder, type OpenSearchRecorder } from '../../support/opensearch-recorder.ts';
 import { ingestError, makeDoc, uniqueIndex } from './fixtures.ts';
 

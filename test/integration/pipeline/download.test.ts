@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { S3Storage } from '../../../src/adapters/storage/s3.ts';
-import type { StoragePort } from '../../../src/adapters/storage/port.ts';
+import type { StoragePort } from '../../../src/pipeline/ports/storage.ts';
 import { isIngestError } from '../../../src/core/errors.ts';
 import { downloadObject } from '../../../src/pipeline/download.ts';
 import { TempFiles } from '../../../src/pipeline/temp-files.ts';

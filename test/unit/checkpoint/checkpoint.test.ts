@@ -5,7 +5,7 @@ import { mkdtemp, readdir, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import type { CheckpointPort } from '../../../src/adapters/checkpoint/port.ts';
+import type { CheckpointPort } from '../../../src/pipeline/ports/checkpoint.ts';
 import { StorageCheckpoints } from '../../../src/adapters/checkpoint/storage.ts';
 import { DirectoryStorage } from '../../../src/adapters/storage/directory.ts';
 import type { PageResult } from '../../../src/pipeline/document-reader.ts';

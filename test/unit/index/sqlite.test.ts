@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { documentId } from '../../../src/adapters/index/document-id.ts';
 import { ftsQuery, makeSnippet, parseQuery, SqliteIndex } from '../../../src/adapters/index/sqlite.ts';
-import type { IndexDocument } from '../../../src/adapters/index/port.ts';
+import type { IndexDocument } from '../../../src/core/index-document.ts';
 import { openDatabase } from '../../../src/adapters/sqlite/open.ts';
 import { SqliteState } from '../../../src/adapters/state/sqlite.ts';
 import { isIngestError } from '../../../src/core/errors.ts';

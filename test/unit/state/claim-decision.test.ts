@@ -2,7 +2,7 @@ import { describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { compareEventOrder, decideClaim, isSameVersion } from '../../../src/adapters/state/claim-decision.ts';
 import { compareSequencers } from '../../../src/adapters/state/sequencer.ts';
-import type { ClaimRequest, FileRecord } from '../../../src/adapters/state/port.ts';
+import type { ClaimRequest, FileRecord } from '../../../src/core/file-record.ts';
 
 const NOW = 1_000_000;
 const T0 = '2025-01-01T00:00:00.000Z';

@@ -10,7 +10,7 @@ import { SqliteState } from '../../../src/adapters/state/sqlite.ts';
 import { openDatabase } from '../../../src/adapters/sqlite/open.ts';
 import { immediateTransaction } from '../../../src/adapters/sqlite/transaction.ts';
 import { SCHEMA_VERSION, userVersion } from '../../../src/adapters/sqlite/schema.ts';
-import type { ClaimResult } from '../../../src/adapters/state/port.ts';
+import type { ClaimResult } from '../../../src/core/file-record.ts';
 import { isIngestError } from '../../../src/core/errors.ts';
 import { claimRequest as req, NOW, stateContract, T1 } from '../../support/state-contract.ts';
 

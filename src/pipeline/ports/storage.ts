@@ -1,21 +1,8 @@
-import type { Readable } from 'node:stream';
-
-/** Object storage port (S3 in production, the emulator locally). */
-export interface ObjectHead {
-  size: number;
-  etag?: string;
-  versionId?: string;
-  contentType?: string;
-  lastModified?: Date;
-}
-
-export interface ObjectBody extends ObjectHead {
-  body: Readable;
-}
-
-export interface StorageOptions {
-  signal?: AbortSignal;
-}
+/**
+ * Object storage, as the pipeline uses it: S3 in production and locally (the emulator), a directory
+ * for `replay` and `process <path>` (src/adapters/storage/).
+ */
+import type { ObjectBody, StorageOptions } from '../../core/stored-object.ts';
 
 export interface StoragePort {
   /** Rejects with IngestError code OBJECT_NOT_FOUND (not retryable) when the key does not exist. */

@@ -1,4 +1,4 @@
-/** The search index port (docs/design.md §6). Implementations: OpenSearch (aws), SQLite FTS5 (local). */
+/** The index document (docs/design.md §6) and what a search returns: the domain's shapes, whatever index holds them. */
 export type TextSource = 'text-layer' | 'ocr' | 'mixed' | 'none';
 
 export interface IndexDocument {
@@ -65,19 +65,4 @@ export interface PendingPage {
   docs: IndexDocument[];
   /** Pass back as `after` for the next page; undefined when there is none. */
   next?: string;
-}
-
-export interface IndexPort {
-  /** Create or replace the document with this id. Rejects with an IngestError for this document only. */
-  upsert(doc: IndexDocument, options?: IndexOptions): Promise<void>;
-  /** Remove the document; a missing document is not an error. */
-  delete(id: string, options?: IndexOptions): Promise<void>;
-  /** Fetch a document by id (null when absent). */
-  get(id: string, options?: IndexOptions): Promise<IndexDocument | null>;
-  /** Ranked hits: the text match alone, or hybrid when `vectors` are given. */
-  search(query: string, options?: SearchOptions): Promise<SearchHit[]>;
-  /** Documents marked `embedding_pending`, a page at a time, in a stable order. */
-  listPendingEmbeddings(options: IndexOptions & { size: number; after?: string }): Promise<PendingPage>;
-  /** Flush pending batched writes and release resources. Idempotent. */
-  close(): Promise<void>;
 }
