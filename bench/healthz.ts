@@ -63,10 +63,8 @@ const DOCX = 'application/vnd.openxmlformats-officedocument.wordprocessingml.doc
 const LOOP_RESOLUTION_MS = 5;
 const LOADER = fileURLToPath(new URL('./lib/healthz-load.ts', import.meta.url));
 
-interface Phase {
-  key: string;
-  pool: 'idle' | 'saturated';
-  mode: 'closed loop' | 'paced';
+/** What every phase measures of /healthz while the pool does something. */
+interface MeasuredLoad {
   settings: string;
   load: Omit<LoadResult, 'samplesMs'>;
   /** from the raw response times (fractional ms) */
@@ -78,8 +76,15 @@ interface Phase {
   mean: number;
   /** main thread event-loop lag during the phase (ms): how late a ${LOOP_RESOLUTION_MS} ms timer fired */
   loopDelay: { p50: number; p99: number; max: number };
-  /** mean busy workers (10 ms samples) and OCR pages finished during the phase */
+  /** mean busy workers (10 ms samples) */
   avgBusy: number;
+}
+
+interface Phase extends MeasuredLoad {
+  key: string;
+  pool: 'idle' | 'saturated';
+  mode: 'closed loop' | 'paced';
+  /** OCR pages finished during the phase */
   ocrPages: number;
   /** cores used during the phase: by this process (server + pool) and the load generator, by others, stolen */
   cpu: CpuShare | null;
@@ -100,20 +105,10 @@ const BOMBS: BombFixture[] = [
   { key: 'xxe', name: 'XXE (/etc/passwd, external parameter entity)', file: 'xxe.docx', build: xxe, expect: { text: XXE_TEXT } },
 ];
 
-interface BombPhase {
+interface BombPhase extends MeasuredLoad {
   key: string;
   name: string;
   expected: string;
-  settings: string;
-  load: Omit<LoadResult, 'samplesMs'>;
-  p50: number;
-  p90: number;
-  p99: number;
-  p999: number;
-  max: number;
-  mean: number;
-  loopDelay: { p50: number; p99: number; max: number };
-  avgBusy: number;
   /** office tasks finished during the phase (the drain after the load included), by outcome */
   tasks: number;
   outcomes: Record<string, number>;

@@ -1,16 +1,24 @@
 /** The state record (docs/design.md §5): one record per object, and the requests that claim and complete it. */
 export type FileStatus = 'PROCESSING' | 'INDEXED' | 'DELETED' | 'FAILED';
 
-export interface FileRecord {
-  /** "{bucket}/{key}" */
-  pk: string;
-  status: FileStatus;
+/** Which version of the object an event or a record is about (§5 orders versions by these). */
+export interface ObjectVersion {
   etag?: string;
   versionId?: string;
   sequencer?: string;
+}
+
+/** What was read of that version. */
+export interface ObjectContent {
   sha256?: string;
   size?: number;
   contentType?: string;
+}
+
+export interface FileRecord extends ObjectVersion, ObjectContent {
+  /** "{bucket}/{key}" */
+  pk: string;
+  status: FileStatus;
   leaseOwner?: string;
   /** epoch seconds */
   leaseUntil?: number;
@@ -29,12 +37,9 @@ export interface FileRecord {
   crashes?: number;
 }
 
-export interface ClaimRequest {
+export interface ClaimRequest extends ObjectVersion {
   pk: string;
   kind: 'upsert' | 'delete';
-  etag?: string;
-  versionId?: string;
-  sequencer?: string;
   eventTime: string;
   owner: string;
   /** epoch seconds until which the claim holds unless renewed */
@@ -53,16 +58,10 @@ export type ClaimResult =
   /** Another owner holds a live lease on this object. */
   | { kind: 'busy'; record: FileRecord };
 
-export interface CompleteRequest {
+export interface CompleteRequest extends ObjectVersion, ObjectContent {
   pk: string;
   owner: string;
   status: 'INDEXED' | 'DELETED';
-  etag?: string;
-  versionId?: string;
-  sequencer?: string;
-  sha256?: string;
-  size?: number;
-  contentType?: string;
   steps?: Record<string, number>;
   warnings?: string[];
   eventTime: string;
