@@ -37,7 +37,7 @@ export interface PrepareOptions {
  */
 export const TRUSTED_DENSITY = 150;
 
-/** Under this share of dark pixels a page holds less than one printed character at 300 dpi. */
+/** Under this share of ink pixels a page holds less than one printed character at 300 dpi. */
 export const BLANK_INK = 0.0001;
 
 /**
@@ -84,8 +84,15 @@ export function fromRaw(image: RawImage): Sharp {
   return sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } });
 }
 
+/**
+ * A pixel is ink when it is darker than this share of the page's paper level (its 99th
+ * percentile): a faded page (grey ink on grey paper, or a dark scan) has ink too, and is not taken
+ * for blank; light noise on white paper is not ink.
+ */
+export const INK_UNDER_PAPER = 0.75;
+
 interface Levels {
-  /** Share of dark (< 128) pixels. */
+  /** Share of ink pixels (darker than INK_UNDER_PAPER of the paper's level). */
   dark: number;
   /**
    * The ink's level (a low percentile, within the dark pixels even on a sparse page: the 1st
@@ -100,8 +107,6 @@ function histogram(data: Buffer, channels: number): Levels {
   for (let i = 0; i < data.length; i += channels) bins[data[i]!]!++;
   const pixels = data.length / channels;
   if (pixels === 0) return { dark: 0, low: 0, high: 255 };
-  let dark = 0;
-  for (let v = 0; v < 128; v++) dark += bins[v]!;
   const percentile = (p: number) => {
     const target = pixels * p;
     let seen = 0;
@@ -111,6 +116,9 @@ function histogram(data: Buffer, channels: number): Levels {
     }
     return 255;
   };
+  const high = percentile(0.99);
+  let dark = 0;
+  for (let v = 0; v < high * INK_UNDER_PAPER; v++) dark += bins[v]!;
   const share = dark / pixels;
-  return { dark: share, low: percentile(Math.min(0.01, Math.max(share / 2, 0.00005))), high: percentile(0.99) };
+  return { dark: share, low: percentile(Math.min(0.01, Math.max(share / 2, 0.00005))), high };
 }

@@ -93,3 +93,19 @@ test('a raster over MAX_OCR_PIXELS is reduced to it before its greyscale copy is
   const out = await sharp(ready.png).metadata();
   assert.equal(out.width, ready.width);
 });
+
+test('faded pages (ink 150 on paper 205, ink 95 on paper 140) are not blank: ink is measured against the paper, not against mid-grey', async () => {
+  const width = 1200;
+  const height = 800;
+  for (const [ink, paper] of [[150, 205], [95, 140]] as const) {
+    const faded = Buffer.alloc(width * height, paper);
+    for (let y = 300; y < 330; y++) faded.fill(ink, y * width + 100, y * width + 1000); // a "line" of faded ink
+    const ready = await prepareForOcr(sharp(faded, { raw: { width, height, channels: 1 } }), { targetDpi: 300 });
+    assert.notEqual(ready.png, null, `ink ${ink} on paper ${paper}: handed to OCR`);
+    assert.ok(ready.ink > 0.02, `ink share ${ready.ink}`);
+  }
+  // paper with light noise only (JPEG-like ±20 around 230) stays blank
+  const noisy = Buffer.alloc(width * height);
+  for (let i = 0; i < noisy.length; i++) noisy[i] = 210 + ((i * 7919) % 41);
+  assert.equal((await prepareForOcr(sharp(noisy, { raw: { width, height, channels: 1 } }), { targetDpi: 300 })).png, null);
+});
