@@ -22,24 +22,22 @@
  *
  *   node bench/ocr-quality.ts [--classes skew,rotated,...] [--seed N]
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, readFileSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 import type { DocumentResult } from '../src/core/document.ts';
 import { DocumentPool } from '../src/pool/document-pool.ts';
-import { findLanguageFiles, OCR_MODEL, prepareLanguageDir } from '../src/pool/ocr-languages.ts';
+import { OCR_MODEL, prepareLanguageDir } from '../src/pool/ocr-languages.ts';
 import { levenshtein, normaliseForCer } from '../test/support/cer.ts';
 import { CLASSES, CLEAN_CORPUS_LINES, DEGRADED_SEED, degradedPages, type DegradedClass, type DegradedPage } from './lib/degraded-pages.ts';
 import { greyPng, pageLines, renderScan } from './lib/documents.ts';
 import { codeRevision, f2, f3, log, machine, machineLine, mdTable, median, packageVersion, secs, textTable, writeResults } from './lib/report.ts';
+import { nativeTessdata, nativeTesseract, OCR_LANGS as LANGS, tesseract } from './lib/native-tesseract.ts';
 import { runMain } from './lib/run-main.ts';
 
-const LANGS = ['jpn', 'eng'];
 const POOL_SIZE = 2;
 const NATIVE_PROCESSES = 2;
 const STARTUP_PROBES = 3;
@@ -48,7 +46,6 @@ const TASK_TIMEOUT_MS = 600_000;
 const CER_TARGET = 0.03;
 const SPEED_TARGET = 1.2;
 const CER_REGRESSION_POINTS = 0.003;
-const OSD_DIRS = ['/usr/share/tesseract-ocr/5/tessdata', '/usr/share/tesseract-ocr/4.00/tessdata', '/usr/share/tessdata'];
 const pct2 = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(2)} %` : 'n/a');
 const yes = (b: boolean | null) => (b === null ? 'n/a' : b ? 'yes' : '**NO**');
 
@@ -116,60 +113,6 @@ function parseArgs(argv: string[]): { classes: Set<DegradedClass> | undefined; s
 }
 
 // ---------------------------------------------------------------- native (as bench/ocr.ts, which exports nothing)
-
-interface Native {
-  version: string;
-  leptonica: string;
-  simd: string[];
-}
-
-function nativeTesseract(): Native | null {
-  const probe = () => spawnSync('tesseract', ['--version'], { encoding: 'utf8' });
-  let out = probe();
-  if (out.error || out.status !== 0) {
-    log('tesseract not found: trying `apt-get install -y tesseract-ocr` ...');
-    const apt = spawnSync('apt-get', ['install', '-y', 'tesseract-ocr'], { encoding: 'utf8', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-    if (apt.error || apt.status !== 0) log(`apt-get install failed: ${apt.error?.message ?? apt.stderr.trim().split('\n').slice(-2).join(' / ')}`);
-    out = probe();
-  }
-  if (out.error || out.status !== 0) return null;
-  const lines = `${out.stdout}\n${out.stderr}`.split('\n').map((l) => l.trim());
-  return {
-    version: lines.find((l) => l.startsWith('tesseract '))?.replace('tesseract ', '') ?? 'unknown',
-    leptonica: lines.find((l) => l.startsWith('leptonica-'))?.replace('leptonica-', '') ?? 'unknown',
-    simd: lines.filter((l) => /^Found (AVX|FMA|SSE|NEON)/.test(l)).map((l) => l.replace('Found ', '')),
-  };
-}
-
-/** The pool's traineddata gunzipped into `<dir>/tessdata`, plus Debian's osd.traineddata when installed. */
-async function nativeTessdata(dir: string): Promise<{ tessdata: string; osd: string | null }> {
-  const tessdata = join(dir, 'tessdata');
-  await mkdir(tessdata, { recursive: true });
-  for (const file of findLanguageFiles(LANGS)) {
-    if (file.path === null) throw new Error(`@tesseract.js-data/${file.lang} is not installed`);
-    await pipeline(createReadStream(file.path), createGunzip(), createWriteStream(join(tessdata, `${file.lang}.traineddata`)));
-  }
-  const osd = OSD_DIRS.map((d) => join(d, 'osd.traineddata')).find((p) => existsSync(p)) ?? null;
-  if (osd) await copyFile(osd, join(tessdata, 'osd.traineddata'));
-  return { tessdata, osd };
-}
-
-function tesseract(input: string, outBase: string, tessdata: string, psm: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const child = spawn('tesseract', [input, outBase, '--tessdata-dir', tessdata, '-l', LANGS.join('+'), '--oem', '1', '--psm', String(psm)], {
-      env: { ...process.env, OMP_THREAD_LIMIT: '1' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code === 0) resolve(performance.now() - t0);
-      else reject(new Error(`tesseract ${input} exited ${code}: ${stderr.trim()}`));
-    });
-  });
-}
 
 async function nativeStartup(dir: string, tessdata: string, probe: Page, psm: number): Promise<number[]> {
   const samples: number[] = [];

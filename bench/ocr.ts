@@ -24,24 +24,21 @@
  *
  *   node bench/ocr.ts [--pages N]
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import sharp from 'sharp';
-import { createGunzip } from 'node:zlib';
 import { DocumentPool } from '../src/pool/document-pool.ts';
 import type { DocumentResult } from '../src/core/document.ts';
-import { findLanguageFiles, OCR_MODEL, prepareLanguageDir } from '../src/pool/ocr-languages.ts';
+import { OCR_MODEL, prepareLanguageDir } from '../src/pool/ocr-languages.ts';
 import { prepareForOcr } from '../src/pool/preprocess.ts';
 import { levenshtein, normaliseForCer } from '../test/support/cer.ts';
 import { greyPng, pageLines, renderScan } from './lib/documents.ts';
 import {
   codeRevision, cpuText, cpuWindow, disturbedNote, f2, f3, log, type CpuShare, machine, machineLine, mdTable, mean, median, packageVersion, pct, secs, textTable, writeResults, type Machine,
 } from './lib/report.ts';
+import { nativeTessdata, nativeTesseract, OCR_LANGS as LANGS, tesseract } from './lib/native-tesseract.ts';
 import { runMain } from './lib/run-main.ts';
 
 const DEFAULT_PAGES = 12;
@@ -50,7 +47,6 @@ const ROUNDS = 3;
 const LINES_PER_PAGE = 28;
 const SEED = 20_261_122;
 const WARMUP_SEED = 7;
-const LANGS = ['jpn', 'eng'];
 const POOL_SIZE = 2;
 const NATIVE_PROCESSES = 2;
 const NATIVE_PSM = 3;
@@ -235,42 +231,6 @@ async function measurePool(started: StartedPool, pages: readonly Page[], round: 
 
 // ---------------------------------------------------------------- native
 
-interface Native {
-  version: string;
-  leptonica: string;
-  /** SIMD it reports ("Found AVX2", ...) */
-  simd: string[];
-}
-
-function nativeTesseract(): Native | null {
-  const probe = () => spawnSync('tesseract', ['--version'], { encoding: 'utf8' });
-  let out = probe();
-  if (out.error || out.status !== 0) {
-    log('tesseract not found: trying `apt-get install -y tesseract-ocr` ...');
-    const apt = spawnSync('apt-get', ['install', '-y', 'tesseract-ocr'], { encoding: 'utf8', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-    if (apt.error || apt.status !== 0) log(`apt-get install failed: ${apt.error?.message ?? apt.stderr.trim().split('\n').slice(-2).join(' / ')}`);
-    out = probe();
-  }
-  if (out.error || out.status !== 0) return null;
-  const lines = `${out.stdout}\n${out.stderr}`.split('\n').map((l) => l.trim());
-  return {
-    version: lines.find((l) => l.startsWith('tesseract '))?.replace('tesseract ', '') ?? 'unknown',
-    leptonica: lines.find((l) => l.startsWith('leptonica-'))?.replace('leptonica-', '') ?? 'unknown',
-    simd: lines.filter((l) => /^Found (AVX|FMA|SSE|NEON)/.test(l)).map((l) => l.replace('Found ', '')),
-  };
-}
-
-/** The same traineddata as the pool's, gunzipped into `<dir>/tessdata`. */
-async function nativeTessdata(dir: string): Promise<string> {
-  const tessdata = join(dir, 'tessdata');
-  await mkdir(tessdata, { recursive: true });
-  for (const file of findLanguageFiles(LANGS)) {
-    if (file.path === null) throw new Error(`@tesseract.js-data/${file.lang} is not installed`);
-    await pipeline(createReadStream(file.path), createGunzip(), createWriteStream(join(tessdata, `${file.lang}.traineddata`)));
-  }
-  return tessdata;
-}
-
 /**
  * The PNG each page becomes inside the pool before tesseract.js sees it (prepareForOcr with the
  * image task's options), for a diagnostic native run: does the preprocessing change the CER?
@@ -286,24 +246,6 @@ async function preprocessed(dir: string, pages: readonly Page[]): Promise<Page[]
     await writeFile(path, ready.png);
     return { ...page, path };
   }));
-}
-
-/** Runs one `tesseract` process; resolves with its wall time. Throws on a non-zero exit. */
-function tesseract(input: string, outBase: string, tessdata: string, psm: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const child = spawn('tesseract', [input, outBase, '--tessdata-dir', tessdata, '-l', LANGS.join('+'), '--oem', '1', '--psm', String(psm)], {
-      env: { ...process.env, OMP_THREAD_LIMIT: '1' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code === 0) resolve(performance.now() - t0);
-      else reject(new Error(`tesseract ${input} exited ${code}: ${stderr.trim()}`));
-    });
-  });
 }
 
 async function runNative(dir: string, tessdata: string, pages: readonly Page[], probe: Page, psm: number, key: string, round: number, label: string): Promise<SideResult> {
@@ -369,7 +311,7 @@ async function main(): Promise<void> {
     if (!native) log('NATIVE TESSERACT UNAVAILABLE: `tesseract` is not installed and could not be installed; the report holds the pool numbers only');
 
     const sides: SideResult[] = [];
-    const tessdata = native ? await nativeTessdata(dir) : null;
+    const tessdata = native ? (await nativeTessdata(dir)).tessdata : null;
     const show = (r: SideResult) =>
       log(`  ${r.key} round ${r.round}: ${secs(r.wallMs)}${r.startupExcludedMs > 0 ? ` (start-up ${secs(r.startupExcludedMs)})` : ''}, ${f3(r.pagesPerSecond)} pages/s warm, CER ${pct2(r.accuracy.cer)}; CPU own/other/steal ${cpuText(r.cpu)} cores`);
     log(`pool: DocumentPool (size ${POOL_SIZE}); native: ${native ? `tesseract ${native.version}, ${NATIVE_PROCESSES} processes, --psm ${NATIVE_PSM}` : 'unavailable'}; ${ROUNDS} rounds of ${n} pages each, the order alternating`);
