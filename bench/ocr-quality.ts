@@ -30,12 +30,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DocumentResult } from '../src/core/document.ts';
 import { DocumentPool } from '../src/pool/document-pool.ts';
-import { OCR_MODEL, prepareLanguageDir } from '../src/pool/ocr-languages.ts';
-import { levenshtein, normaliseForCer } from '../test/support/cer.ts';
+import { OCR_MODEL } from '../src/pool/ocr-languages.ts';
+import { normaliseForCer } from '../test/support/cer.ts';
 import { CLASSES, CLEAN_CORPUS_LINES, DEGRADED_SEED, degradedPages, type DegradedClass, type DegradedPage } from './lib/degraded-pages.ts';
 import { greyPng, pageLines, renderScan } from './lib/documents.ts';
 import { codeRevision, f2, f3, log, machine, machineLine, mdTable, median, packageVersion, secs, textTable, writeResults } from './lib/report.ts';
 import { nativeTessdata, nativeTesseract, OCR_LANGS as LANGS, tesseract } from './lib/native-tesseract.ts';
+import { openOcrPool, scorePages, type OcrPage, type PageScore } from './lib/ocr-pool.ts';
 import { runMain } from './lib/run-main.ts';
 
 const POOL_SIZE = 2;
@@ -49,18 +50,8 @@ const CER_REGRESSION_POINTS = 0.003;
 const pct2 = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(2)} %` : 'n/a');
 const yes = (b: boolean | null) => (b === null ? 'n/a' : b ? 'yes' : '**NO**');
 
-interface Page {
+interface Page extends OcrPage {
   cls: DegradedClass;
-  name: string;
-  path: string;
-  text: string;
-}
-
-interface PageScore {
-  name: string;
-  expectedChars: number;
-  distance: number;
-  cer: number;
 }
 
 interface Run {
@@ -79,18 +70,6 @@ interface Run {
   samples: string[];
   /** pool only: each page's source ('ocr', or 'blank' when the pool's blank check skipped it) */
   sources?: string[];
-}
-
-function score(pages: readonly Page[], texts: readonly string[]): Pick<Run, 'cer' | 'distance' | 'expectedChars' | 'perPage'> {
-  const perPage = pages.map((page, i): PageScore => {
-    const expected = [...normaliseForCer(page.text)];
-    const actual = [...normaliseForCer(texts[i] ?? '')];
-    const distance = levenshtein(expected, actual);
-    return { name: page.name, expectedChars: expected.length, distance, cer: distance / expected.length };
-  });
-  const distance = perPage.reduce((a, s) => a + s.distance, 0);
-  const expectedChars = perPage.reduce((a, s) => a + s.expectedChars, 0);
-  return { cer: distance / expectedChars, distance, expectedChars, perPage };
 }
 
 function parseArgs(argv: string[]): { classes: Set<DegradedClass> | undefined; seed: number } {
@@ -138,22 +117,14 @@ async function runNative(dir: string, tessdata: string, pages: readonly Page[], 
   const warmMs = wallMs - startupMs;
   return {
     side: psm === 3 ? 'native-psm3' : 'native-psm1', cls, pages: pages.length, wallMs, startupExcludedMs: startupMs,
-    pagesPerSecond: (pages.length / warmMs) * 1000, ...score(pages, texts), samples: texts.map((t) => t.replace(/\s+/g, ' ').trim().slice(0, 120)),
+    pagesPerSecond: (pages.length / warmMs) * 1000, ...scorePages(pages, texts), samples: texts.map((t) => t.replace(/\s+/g, ' ').trim().slice(0, 120)),
   };
 }
 
 // ---------------------------------------------------------------- pool (as bench/ocr.ts)
 
 async function startPool(dir: string, warmup: readonly Page[], probe: Page): Promise<{ pool: DocumentPool; read(page: Page): Promise<DocumentResult>; startupMs: number }> {
-  const langPath = await prepareLanguageDir(LANGS, join(dir, 'pool'));
-  const pool = new DocumentPool({
-    size: POOL_SIZE,
-    recyclePages: 200,
-    ocrLangs: LANGS,
-    langPath,
-    task: { maxPages: 1000, minTextChars: 20, ocrDpi: 300, thumbnailSize: 0, ocr: true },
-  });
-  const read = (page: Page): Promise<DocumentResult> => pool.read('image', page.path, 'image/png', { signal: AbortSignal.timeout(TASK_TIMEOUT_MS) });
+  const { pool, read } = await openOcrPool(dir, POOL_SIZE, TASK_TIMEOUT_MS);
   try {
     const t0 = performance.now();
     await Promise.all(Array.from({ length: POOL_SIZE }, () => read(probe)));
@@ -173,7 +144,7 @@ async function runPool(read: (page: Page) => Promise<DocumentResult>, pages: rea
   const texts = results.map((r) => r.pages.map((p) => p.text).join('\n'));
   return {
     side: 'pool', cls: pages[0]!.cls, pages: pages.length, wallMs, startupExcludedMs: 0,
-    pagesPerSecond: (pages.length / wallMs) * 1000, ...score(pages, texts), samples: texts.map((t) => t.replace(/\s+/g, ' ').trim().slice(0, 120)),
+    pagesPerSecond: (pages.length / wallMs) * 1000, ...scorePages(pages, texts), samples: texts.map((t) => t.replace(/\s+/g, ' ').trim().slice(0, 120)),
     sources: results.map((r) => r.pages.map((p) => p.source).join('+') || 'none'),
   };
 }

@@ -31,14 +31,14 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { DocumentPool } from '../src/pool/document-pool.ts';
 import type { DocumentResult } from '../src/core/document.ts';
-import { OCR_MODEL, prepareLanguageDir } from '../src/pool/ocr-languages.ts';
+import { OCR_MODEL } from '../src/pool/ocr-languages.ts';
 import { prepareForOcr } from '../src/pool/preprocess.ts';
-import { levenshtein, normaliseForCer } from '../test/support/cer.ts';
 import { greyPng, pageLines, renderScan } from './lib/documents.ts';
 import {
   codeRevision, cpuText, cpuWindow, disturbedNote, f2, f3, log, type CpuShare, machine, machineLine, mdTable, mean, median, packageVersion, pct, secs, textTable, writeResults, type Machine,
 } from './lib/report.ts';
 import { nativeTessdata, nativeTesseract, OCR_LANGS as LANGS, tesseract } from './lib/native-tesseract.ts';
+import { openOcrPool, scorePages, type OcrPage, type PageScore } from './lib/ocr-pool.ts';
 import { runMain } from './lib/run-main.ts';
 
 const DEFAULT_PAGES = 12;
@@ -68,18 +68,7 @@ function parseArgs(argv: string[]): { pages: number } {
   return { pages };
 }
 
-interface Page {
-  name: string;
-  path: string;
-  text: string;
-}
-
-interface PageScore {
-  name: string;
-  expectedChars: number;
-  distance: number;
-  cer: number;
-}
+type Page = OcrPage;
 
 interface Accuracy {
   /** Σ distance / Σ expected characters, over all pages */
@@ -119,15 +108,8 @@ interface SideResult {
 }
 
 function score(pages: readonly Page[], texts: readonly string[]): Accuracy {
-  const scores = pages.map((page, i): PageScore => {
-    const expected = [...normaliseForCer(page.text)];
-    const actual = [...normaliseForCer(texts[i] ?? '')];
-    const distance = levenshtein(expected, actual);
-    return { name: page.name, expectedChars: expected.length, distance, cer: distance / expected.length };
-  });
-  const distance = scores.reduce((a, s) => a + s.distance, 0);
-  const expectedChars = scores.reduce((a, s) => a + s.expectedChars, 0);
-  return { cer: distance / expectedChars, distance, expectedChars, worstPageCer: Math.max(...scores.map((s) => s.cer)), pages: scores };
+  const { cer, distance, expectedChars, perPage } = scorePages(pages, texts);
+  return { cer, distance, expectedChars, worstPageCer: Math.max(...perPage.map((p) => p.cer)), pages: perPage };
 }
 
 // ---------------------------------------------------------------- pages
@@ -158,15 +140,7 @@ interface StartedPool {
 
 /** A pool of POOL_SIZE workers, started (one probe each: the cold start) and warmed (one page each). */
 async function startPool(dir: string, warmup: readonly Page[], probe: Page): Promise<StartedPool> {
-  const langPath = await prepareLanguageDir(LANGS, join(dir, 'pool'));
-  const pool = new DocumentPool({
-    size: POOL_SIZE,
-    recyclePages: 200,
-    ocrLangs: LANGS,
-    langPath,
-    task: { maxPages: 1000, minTextChars: 20, ocrDpi: 300, thumbnailSize: 0, ocr: true },
-  });
-  const read = (page: Page): Promise<DocumentResult> => pool.read('image', page.path, 'image/png', { signal: AbortSignal.timeout(TASK_TIMEOUT_MS) });
+  const { pool, read } = await openOcrPool(dir, POOL_SIZE, TASK_TIMEOUT_MS);
   try {
     // Cold start: one probe per worker at once (each starts its thread and its tesseract.js).
     const c0 = performance.now();
