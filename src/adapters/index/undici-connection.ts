@@ -86,11 +86,6 @@ export function undiciConnection(Base: ConnectionClass, agentOptions: HttpAgentO
       this.#agent.close().then(callback, callback);
       return this;
     }
-
-    /** Ends every socket at once (requests in flight fail). */
-    destroy(): Promise<void> {
-      return this.#agent.destroy();
-    }
   }
   return UndiciConnection;
 }
