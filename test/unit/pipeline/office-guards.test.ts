@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readlinkSync } from 'node:fs';
 import { isIngestError } from '../../../src/core/errors.ts';
 import { extractOffice } from '../../../src/pipeline/extract-office.ts';
+import { OfficePackage } from '../../../src/pipeline/office/package.ts';
 import { MAX_ATTRIBUTES, MAX_DEPTH, TEXT_PIECE_CHARS, XmlStream } from '../../../src/pipeline/office/xml.ts';
 import { ENTITY_BOMB_TEXT, XXE_TEXT, docxWith, entityBomb, honestZipBomb, lyingZipBomb, xxe } from '../../support/office-bombs.ts';
 import { deflated, stored, zipFile, type ZipEntry } from '../../support/zip.ts';
@@ -153,11 +154,25 @@ test('one huge text node reaches the format in pieces, not held whole by the par
   assert.ok(Math.max(...pieces.map((p) => p.length)) <= TEXT_PIECE_CHARS + CHUNK, 'no piece much over the piece size');
 });
 
-test('text past twice the text limit is dropped while reading, and the document says TEXT_TRUNCATED', async () => {
+test('text over the limit is cut, and the document says TEXT_TRUNCATED', async () => {
   const words = 'word '.repeat(40_000); // 200,000 characters in one run
   const path = await files.write('long.docx', docxWith(body(`<w:p><w:r><w:t>${words}</w:t></w:r></w:p><w:p><w:r><w:t>tail</w:t></w:r></w:p>`)));
   const out = await extractOffice(path, DOCX, { maxChars: 1_000 });
   assert.equal(out.text.length, 1_000);
   assert.deepEqual(out.warnings, ['TEXT_TRUNCATED']);
   assert.equal(out.text.includes('tail'), false);
+});
+
+test('the package hands the formats no more text than its budget, and says it dropped some', async () => {
+  const words = 'word '.repeat(40_000);
+  const path = await files.write('budget.docx', docxWith(body(`<w:p><w:r><w:t>${words}</w:t></w:r></w:p>`)));
+  const pkg = await OfficePackage.open(path, undefined, { maxPartsBytes: 200 * MiB, maxTextChars: 1_000 });
+  try {
+    let received = 0;
+    await pkg.parse('word/document.xml', { text: (value) => (received += value.length) });
+    assert.equal(received, 1_000, 'exactly the budget reached the format');
+    assert.equal(pkg.textCapped, true);
+  } finally {
+    pkg.close();
+  }
 });
