@@ -66,10 +66,12 @@ export function doctorChecks(config: Config): { checks: Check[]; close: () => vo
       name: 'OCR language data',
       fix: `install the data package of each INGEST_OCR_LANGS language (npm install @tesseract.js-data/<lang>), or change INGEST_OCR_LANGS`,
       run: async () => {
-        const files = findLanguageFiles(parseLangs(config.ocrLangs));
+        const langs = parseLangs(config.ocrLangs);
+        const files = findLanguageFiles(langs);
         const missing = files.filter((f) => f.path === null || !existsSync(f.path)).map((f) => `@tesseract.js-data/${f.lang}`);
         if (missing.length > 0) throw new Error(`missing ${missing.join(', ')}`);
-        return { detail: `${files.map((f) => f.lang).join('+')} (${OCR_MODEL}) installed; no download at run time` };
+        const extra = files.filter((f) => !langs.includes(f.lang)).map((f) => (f.lang === 'osd' ? 'osd (orientation)' : f.lang === 'jpn_vert' ? 'jpn_vert (vertical Japanese)' : f.lang));
+        return { detail: `${langs.join('+')} (${OCR_MODEL}) with ${extra.join(' and ')} installed; no download at run time` };
       },
     },
     {
@@ -79,13 +81,16 @@ export function doctorChecks(config: Config): { checks: Check[]; close: () => vo
         const langs = parseLangs(config.ocrLangs);
         const langPath = await prepareLanguageDir(langs, config.dataDir);
         const engine = new OcrEngine({ langs, langPath, startTimeoutMs: 30_000 });
+        const osd = new OcrEngine({ langs: [], langPath, osd: true, startTimeoutMs: 30_000 });
         try {
           const started = performance.now();
           const blank = await sharp({ create: { width: 64, height: 32, channels: 3, background: '#ffffff' } }).greyscale().withDensity(300).png().toBuffer();
           await engine.recognize(blank);
-          return { detail: `tesseract.js started and read a test image in ${Math.round(performance.now() - started)} ms` };
+          const read = performance.now();
+          await osd.detect(blank);
+          return { detail: `tesseract.js started and read a test image in ${Math.round(read - started)} ms; orientation detection (legacy core, osd) started in ${Math.round(performance.now() - read)} ms` };
         } finally {
-          await engine.close();
+          await Promise.all([engine.close(), osd.close()]);
         }
       },
     },

@@ -1,6 +1,6 @@
 /**
  * Entry file of the document pool's worker threads: PDF and image tasks, each with this
- * thread's own (lazily started) tesseract engine, and OOXML (office) tasks.
+ * thread's own (lazily started) tesseract engines, and OOXML (office) tasks.
  */
 import { readFile } from 'node:fs/promises';
 import { workerData } from 'node:worker_threads';
@@ -8,13 +8,13 @@ import type { DocumentTask, DocumentWorkerData, OfficeTask } from './document-ta
 import type { PageResult } from '../core/document.ts';
 import { processImage } from './image-task.ts';
 import { processOffice } from './office-task.ts';
-import { OcrEngine } from './ocr-engine.ts';
+import { PageOcr } from './page-ocr.ts';
 import { processPdf } from './pdf-task.ts';
 import { serveTasks, type TaskOutput } from './serve.ts';
 import type { DocumentResult } from '../core/document.ts';
 
 const data = workerData as DocumentWorkerData;
-const ocr = new OcrEngine({ langs: data.ocrLangs, langPath: data.langPath });
+const ocr = new PageOcr({ langs: data.ocrLangs, langPath: data.langPath });
 
 function output(result: DocumentResult): TaskOutput {
   const units = Math.max(1, result.pages.filter((p) => p.source === 'ocr' && !p.resumed).length);

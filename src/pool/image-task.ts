@@ -14,12 +14,12 @@ import { permanent } from '../core/errors.ts';
 import { StepTimer } from '../observability/step-timer.ts';
 import type { DocumentTask } from './document-task.ts';
 import type { DocumentResult, PageResult } from '../core/document.ts';
-import type { OcrEngine } from './ocr-engine.ts';
+import type { PageOcr } from './page-ocr.ts';
 import { prepareForOcr, thumbnail } from './preprocess.ts';
 
 const MULTI_PAGE_OCR = new Set(['tiff']);
 
-export async function processImage(task: DocumentTask, ocr: OcrEngine, progress: (page: PageResult) => void): Promise<DocumentResult> {
+export async function processImage(task: DocumentTask, ocr: PageOcr, progress: (page: PageResult) => void): Promise<DocumentResult> {
   const timer = new StepTimer();
   const warnings: string[] = [];
   let readOptions: SharpOptions = { failOn: 'error' };
@@ -75,7 +75,7 @@ export async function processImage(task: DocumentTask, ocr: OcrEngine, progress:
         result = { page: page + 1, source: 'blank', text: '', confidence: null, ms: 0 };
       } else {
         const png = ready.png;
-        const out = await timer.time('ocr', () => ocr.recognize(png));
+        const out = await timer.time('ocr', () => ocr.read(png, ready.layout));
         result = { page: page + 1, source: 'ocr', text: out.text, confidence: out.confidence, ms: 0 };
       }
       result.ms = Math.round(performance.now() - started);

@@ -8,6 +8,8 @@
  *   start-up is raced against a deadline;
  * - the image must carry its density (preprocess.ts sets it) or tesseract guesses 70 dpi.
  * The engine starts on first use; a PDF with a text layer never pays for it.
+ * With `osd`, the engine loads tesseract's legacy core and the `osd` model instead, for `detect()`
+ * (orientation and script detection needs the legacy classifier); it cannot `recognize()`.
  */
 import { createWorker, OEM, PSM, type Worker as TesseractWorker } from 'tesseract.js';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +19,10 @@ import { tidyOcrText } from './ocr-text.ts';
 const TESSERACT_WORKER = fileURLToPath(new URL('./tesseract-worker.cjs', import.meta.url));
 
 export interface OcrEngineOptions {
+  /** The recognition languages; ignored with `osd`. */
   langs: string[];
+  /** An orientation-detection engine (the legacy core with the osd model) instead of a reader. */
+  osd?: boolean;
   /** Directory holding `<lang>.traineddata.gz` for every language. */
   langPath: string;
   startTimeoutMs?: number;
@@ -27,6 +32,14 @@ export interface OcrResult {
   text: string;
   /** Mean word confidence, 0–100. */
   confidence: number;
+}
+
+/** What tesseract's OSD says about a page: rotating it clockwise by `degrees` makes it upright. */
+export interface Orientation {
+  degrees: 0 | 90 | 180 | 270;
+  /** tesseract's margin between the best orientation and the next (it accepts from 7 up). */
+  confidence: number;
+  script: string | null;
 }
 
 export class OcrEngine {
@@ -49,6 +62,19 @@ export class OcrEngine {
     }
   }
 
+  async detect(png: Buffer): Promise<Orientation | null> {
+    const worker = await this.#start();
+    this.#lastError = null;
+    try {
+      const { data } = await worker.detect(png);
+      if (data.orientation_degrees === null) return null;
+      const degrees = ([0, 90, 180, 270] as const).find((d) => d === data.orientation_degrees) ?? 0;
+      return { degrees, confidence: data.orientation_confidence ?? 0, script: data.script ?? null };
+    } catch (err) {
+      throw transient('OCR_FAILED', `orientation detection failed: ${describe(err ?? this.#lastError)}`);
+    }
+  }
+
   async close(): Promise<void> {
     const worker = this.#worker;
     this.#worker = null;
@@ -57,9 +83,11 @@ export class OcrEngine {
 
   #start(): Promise<TesseractWorker> {
     if (this.#worker) return this.#worker;
-    const { langs, langPath, startTimeoutMs = 60_000 } = this.#options;
-    const started = createWorker(langs, OEM.LSTM_ONLY, {
+    const { langPath, startTimeoutMs = 60_000, osd = false } = this.#options;
+    const langs = osd ? ['osd'] : this.#options.langs;
+    const started = createWorker(langs, osd ? OEM.TESSERACT_ONLY : OEM.LSTM_ONLY, {
       langPath,
+      ...(osd ? { legacyCore: true, legacyLang: true } : {}),
       workerPath: TESSERACT_WORKER,
       cacheMethod: 'none',
       gzip: true,

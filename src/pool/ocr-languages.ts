@@ -20,8 +20,14 @@ export function parseLangs(spec: string): string[] {
   return spec.split('+').map((l) => l.trim()).filter((l) => l !== '');
 }
 
+/** The models the OCR of `langs` loads: the languages, orientation detection and, with jpn, vertical Japanese. */
+export function ocrDataLangs(langs: readonly string[]): string[] {
+  return [...new Set([...langs, 'osd', ...(langs.includes('jpn') ? ['jpn_vert'] : [])])];
+}
+
+/** The data file of each of `langs` and of the models that come with them (ocrDataLangs). */
 export function findLanguageFiles(langs: readonly string[]): OcrLanguageFile[] {
-  return langs.map((lang) => {
+  return ocrDataLangs(langs).map((lang) => {
     try {
       const root = dirname(require.resolve(`@tesseract.js-data/${lang}/package.json`));
       return { lang, path: join(root, OCR_MODEL, `${lang}.traineddata.gz`) };

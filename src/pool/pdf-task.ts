@@ -12,7 +12,7 @@ import { permanent } from '../core/errors.ts';
 import { StepTimer } from '../observability/step-timer.ts';
 import type { DocumentTask } from './document-task.ts';
 import type { DocumentResult, PageResult } from '../core/document.ts';
-import type { OcrEngine } from './ocr-engine.ts';
+import type { PageOcr } from './page-ocr.ts';
 import { pdfAssets } from './pdf-assets.ts';
 import { fromRaw, prepareForOcr, thumbnail, type RawImage } from './preprocess.ts';
 
@@ -28,7 +28,7 @@ interface CanvasFactory {
   destroy(item: CanvasAndContext): void;
 }
 
-export async function processPdf(task: DocumentTask, ocr: OcrEngine, progress: (page: PageResult) => void): Promise<DocumentResult> {
+export async function processPdf(task: DocumentTask, ocr: PageOcr, progress: (page: PageResult) => void): Promise<DocumentResult> {
   const timer = new StepTimer();
   const warnings: string[] = [];
   const data = new Uint8Array(await readFile(task.path));
@@ -89,7 +89,7 @@ export async function processPdf(task: DocumentTask, ocr: OcrEngine, progress: (
           const ready = await timer.time('preprocess', () => prepareForOcr(fromRaw(r), { targetDpi: task.ocrDpi, density: task.ocrDpi }));
           if (ready.png) {
             const png = ready.png;
-            const out = await timer.time('ocr', () => ocr.recognize(png));
+            const out = await timer.time('ocr', () => ocr.read(png, ready.layout));
             // A scanned page may still carry a few characters (a stamp, a page number) in its text layer.
             const merged = text.trim() && !out.text.includes(text.trim()) ? `${text.trim()}\n${out.text}` : out.text;
             result = { page: n, source: 'ocr', text: merged, confidence: out.confidence, ms: 0 };
