@@ -3,7 +3,7 @@
  * EXIF, greyscale, blank-page check, then the steps the page's measurements (page-analysis.ts) call
  * for, and only those:
  * - uneven light (a shadow, a photo): the paper's level divided out (light.ts);
- * - lone specks (salt-and-pepper): a 3×3 median;
+ * - lone specks (salt-and-pepper): a 3×3 median, then dust away from the text removed (despeckle.ts);
  * - skew of 0.3° or more: rotated straight;
  * - text of any size: rescaled so that its lines are LINE_HEIGHT px tall, where tesseract reads
  *   well (large print costs less to read; small print is enlarged, up to 2×);
@@ -12,6 +12,7 @@
  * sharp's limitInputPixels stays at its default, so a decompression bomb is refused from its header.
  */
 import sharp, { type Sharp } from 'sharp';
+import { despeckle } from './despeckle.ts';
 import { flattenLight } from './light.ts';
 import { analysePage, type PageLayout } from './page-analysis.ts';
 
@@ -59,6 +60,18 @@ const MAX_SCALE = 2;
 const UNEVEN_LIGHT = 0.8;
 /** A page with more lone specks than this share of its pixels is median-filtered. */
 const SPECKLED = 0.0005;
+/**
+ * Dust is at most this share of a line's height across (an area of at most its square), with no
+ * text within this share of a line's height around it. Measured on the speckle page (dust of radius
+ * 0.5–2.5 px at 300 dpi): 0.1 / 0.08 reads 3.0 % CER; a size of 0.08 leaves too much (14 %), 0.12
+ * takes kana marks and periods (5.6 %).
+ */
+const DUST_SIZE = 0.1;
+const DUST_CLEARANCE = 0.08;
+/** Dust is removed from a page with at least this many specks of it. */
+const MIN_DUST = 200;
+/** The line height assumed where none was measured: 12 pt at 300 dpi. */
+const DEFAULT_LINE = 44;
 /** Skews smaller than this (degrees) are left alone: tesseract copes and rotating blurs. */
 const MIN_DESKEW = 0.3;
 
@@ -106,7 +119,15 @@ export async function prepareForOcr(input: Sharp, options: PrepareOptions): Prom
     // before any resampling, which would smear the specks into grey blobs
     data = await sharp(data, { raw: { width, height, channels: rawChannels } }).extractChannel(0).median(3).raw().toBuffer();
     rawChannels = 1;
-    steps.push('denoise');
+    const line = layout.lineHeight ?? DEFAULT_LINE;
+    const dust = despeckle(data, width, height, {
+      threshold: (levels.low + paper) / 2,
+      paper,
+      maxArea: Math.round((line * DUST_SIZE) ** 2),
+      clearance: Math.round(line * DUST_CLEARANCE),
+      minSpecks: MIN_DUST,
+    });
+    steps.push(dust > 0 ? `denoise, ${dust} specks` : 'denoise');
   }
   const density = options.density && options.density >= TRUSTED_DENSITY ? options.density : options.targetDpi;
   const scale = rescale(layout, options, density, width * height);
