@@ -67,7 +67,9 @@ export function analysePage(page: GreyRaster): PageLayout {
   const other = direction === horizontal ? vertical : horizontal;
   const lines = direction.score > other.score * DIRECTION_MARGIN ? direction.kind : 'unknown';
   const lineHeight = direction.lineHeight === null ? null : direction.lineHeight * factor;
-  return { lines, skew: lines === 'unknown' ? 0 : direction.angle, lineHeight, evenness, speckle, background };
+  // A skew is only trusted from several lines: one line (a heading, a bar) fits many angles.
+  const skew = lines === 'unknown' || direction.lineHeight === null ? 0 : direction.angle;
+  return { lines, skew, lineHeight, evenness, speckle, background };
 }
 
 /** Box-average reduction by an integer factor. */
@@ -167,7 +169,7 @@ export function levelAt(bg: Background, x: number, y: number): number {
 }
 
 /** At most this many ink points go into the profiles (a regular subsample beyond). */
-const MAX_POINTS = 60_000;
+const MAX_POINTS = 30_000;
 /** The page's outer margins (a share of each side) give no ink: scanner edges and gutter shadows lie there. */
 const MARGIN = 0.02;
 /** A cell whose own paper level is under this share of its brightest neighbour's is not paper. */
@@ -189,7 +191,9 @@ function inkPoints(small: GreyRaster, bg: Background, factor: number): { xs: Flo
   const marginY = Math.round(small.height * MARGIN);
   let counted = 0;
   let paper = 0;
+  const rowLevels = new Float32Array(small.width);
   for (let y = 0; y < small.height; y++) {
+    for (let x = 0; x < small.width; x++) rowLevels[x] = levelAt(bg, (x + 0.5) * factor, (y + 0.5) * factor);
     for (let x = 0; x < small.width; x++) {
       const i = y * small.width + x;
       const cell = Math.floor(y / CELL) * bg.cols + Math.floor(x / CELL);
@@ -197,7 +201,7 @@ function inkPoints(small: GreyRaster, bg: Background, factor: number): { xs: Flo
         ratio[i] = 255;
         continue;
       }
-      const level = Math.max(1, levelAt(bg, (x + 0.5) * factor, (y + 0.5) * factor));
+      const level = Math.max(1, rowLevels[x]!);
       paper += level;
       counted++;
       const v = Math.min(255, Math.round((small.data[i]! * 255) / level));
@@ -264,18 +268,20 @@ interface AngleFit {
   lineHeight: number | null;
 }
 
-/** The skew whose projection profile is the most clustered: 0.5° steps over ±MAX_SKEW, then 0.1°. */
+/** The skew whose profile has the most line structure: 1° steps over ±MAX_SKEW, then 0.25°, then 0.1°. */
 function bestAngle(xs: Float32Array, ys: Float32Array, kind: 'horizontal' | 'vertical'): AngleFit {
   let best = { angle: 0, score: -1 };
   const tryAngle = (angle: number) => {
     const score = profileScore(project(xs, ys, kind, angle));
     if (score > best.score) best = { angle, score };
   };
-  for (let a = -MAX_SKEW; a <= MAX_SKEW + 1e-9; a += 0.5) tryAngle(a);
-  const coarse = best.angle;
-  for (let a = coarse - 0.4; a <= coarse + 0.4 + 1e-9; a += 0.1) tryAngle(Math.round(a * 10) / 10);
+  for (let a = -MAX_SKEW; a <= MAX_SKEW; a += 1) tryAngle(a);
+  for (const step of [0.25, 0.1]) {
+    const centre = best.angle;
+    for (let k = -3; k <= 3; k++) if (k !== 0) tryAngle(Math.round((centre + k * step) * 100) / 100);
+  }
   const profile = project(xs, ys, kind, best.angle);
-  return { kind, angle: best.angle, score: best.score, lineHeight: medianRun(profile) };
+  return { kind, angle: Math.round(best.angle * 10) / 10, score: best.score, lineHeight: medianRun(profile) };
 }
 
 /** Counts of points per 1-px bin across the lines' direction, after undoing a skew of `angle` degrees. */
@@ -344,14 +350,14 @@ function medianRun(bins: Uint32Array): number | null {
   return runs[Math.floor(runs.length / 2)]!;
 }
 
-/** Share of sampled pixels (every other row) that are dark while their four neighbours are not. */
+/** Share of sampled pixels (every fourth row) that are dark while their four neighbours are not. */
 function speckles(page: GreyRaster, threshold: number): number {
   const c = page.channels ?? 1;
   const w = page.width;
   const d = page.data;
   let lone = 0;
   let seen = 0;
-  for (let y = 1; y < page.height - 1; y += 2) {
+  for (let y = 1; y < page.height - 1; y += 4) {
     for (let x = 1; x < w - 1; x++) {
       seen++;
       const i = y * w + x;

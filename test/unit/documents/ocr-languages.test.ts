@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { lstat, mkdtemp, readdir, readlink, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findLanguageFiles, OCR_MODEL, OcrLanguageError, parseLangs, prepareLanguageDir } from '../../../src/pool/ocr-languages.ts';
+import { findLanguageFiles, OCR_MODEL, OcrLanguageError, ocrDataLangs, parseLangs, prepareLanguageDir } from '../../../src/pool/ocr-languages.ts';
 
 let dir: string;
 beforeEach(async () => {
@@ -36,23 +36,30 @@ test('findLanguageFiles: the package\'s best_int file, or null when the package 
   assert.deepEqual(xyz, { lang: 'xyz', path: null });
 });
 
-test('prepareLanguageDir links jpn and eng into <dataDir>/tessdata', async () => {
+test('with jpn and eng come orientation detection (osd) and vertical Japanese (jpn_vert); without jpn, only osd', () => {
+  assert.deepEqual(ocrDataLangs(['jpn', 'eng']), ['jpn', 'eng', 'osd', 'jpn_vert']);
+  assert.deepEqual(ocrDataLangs(['eng']), ['eng', 'osd']);
+  assert.deepEqual(findLanguageFiles(['eng']).map((f) => f.lang), ['eng', 'osd']);
+  for (const file of findLanguageFiles(['jpn'])) assert.ok(file.path !== null && existsSync(file.path), `${file.lang} is installed from npm`);
+});
+
+test('prepareLanguageDir links jpn, eng, osd and jpn_vert into <dataDir>/tessdata', async () => {
   const tessdata = await prepareLanguageDir(['jpn', 'eng'], dir);
   assert.equal(tessdata, join(dir, 'tessdata'));
-  assert.deepEqual((await readdir(tessdata)).sort(), ['eng.traineddata.gz', 'jpn.traineddata.gz']);
+  assert.deepEqual((await readdir(tessdata)).sort(), ['eng.traineddata.gz', 'jpn.traineddata.gz', 'jpn_vert.traineddata.gz', 'osd.traineddata.gz']);
   const files = findLanguageFiles(['jpn', 'eng']);
   for (const file of files) {
     const link = join(tessdata, `${file.lang}.traineddata.gz`);
     assert.ok((await lstat(link)).isSymbolicLink());
     assert.equal(await readlink(link), file.path);
-    assert.ok((await stat(link)).size > 1_000_000, `${file.lang} resolves to the real model`);
+    assert.ok((await stat(link)).size > 1_000_000, `${file.lang} resolves to the real model`); // osd 4.3 MB, jpn_vert 2 MB
   }
 });
 
 test('prepareLanguageDir can run again over an existing directory (no temp links left)', async () => {
   await prepareLanguageDir(['jpn', 'eng'], dir);
   const tessdata = await prepareLanguageDir(['eng', 'jpn'], dir);
-  assert.deepEqual((await readdir(tessdata)).sort(), ['eng.traineddata.gz', 'jpn.traineddata.gz']);
+  assert.deepEqual((await readdir(tessdata)).sort(), ['eng.traineddata.gz', 'jpn.traineddata.gz', 'jpn_vert.traineddata.gz', 'osd.traineddata.gz']);
 });
 
 test('an unknown language throws OcrLanguageError naming its package, before touching the directory', async () => {

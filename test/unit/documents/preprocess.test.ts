@@ -6,13 +6,13 @@
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
-import { MAX_OCR_PIXELS, prepareForOcr, thumbnail, TRUSTED_DENSITY } from '../../../src/pool/preprocess.ts';
+import { LINE_HEIGHT, MAX_OCR_PIXELS, prepareForOcr, thumbnail, TRUSTED_DENSITY } from '../../../src/pool/preprocess.ts';
 import { FIXTURES } from '../../support/documents.ts';
 
-test('a PNG without pHYs (libvips says 72 dpi) gets the target density, at full size', async () => {
+test('a PNG without pHYs (libvips says 72 dpi) gets the target density, at full size (rescaling by text size off)', async () => {
   const input = await sharp(FIXTURES + 'no-density.png').metadata();
   assert.equal(input.density, 72, 'libvips\'s default for a PNG without pHYs');
-  const ready = await prepareForOcr(sharp(FIXTURES + 'no-density.png'), { targetDpi: 300, density: input.density });
+  const ready = await prepareForOcr(sharp(FIXTURES + 'no-density.png'), { targetDpi: 300, density: input.density, lineHeight: 0 });
   assert.ok(ready.png);
   const out = await sharp(ready.png).metadata();
   assert.equal(out.format, 'png');
@@ -48,7 +48,22 @@ test('a blank page gives no PNG (nothing for tesseract to do)', async () => {
   assert.deepEqual([ready.width, ready.height], [2480, 3508]);
 });
 
-test('a 600 dpi scan is reduced to the 300 dpi target', async () => {
+test('text is rescaled so that its lines are LINE_HEIGHT px tall, and the density written follows', async () => {
+  const ready = await prepareForOcr(sharp(FIXTURES + 'no-density.png'), { targetDpi: 300, density: 72 });
+  assert.ok(ready.layout?.lineHeight, 'a line height was measured');
+  const scale = LINE_HEIGHT / ready.layout.lineHeight;
+  assert.ok(ready.steps.includes(`scale ${scale.toFixed(2)}`), ready.steps.join(', '));
+  const out = await sharp(ready.png!).metadata();
+  assert.equal(out.width, Math.round(2000 * scale));
+  assert.equal(out.density, Math.round(300 * scale));
+  // and larger print is reduced more: the same page at twice the size gives the same output size
+  const double = await sharp(FIXTURES + 'no-density.png').resize(4000).png().toBuffer();
+  const big = await prepareForOcr(sharp(double), { targetDpi: 300, density: 300 });
+  const bigOut = await sharp(big.png!).metadata();
+  assert.ok(Math.abs(bigOut.width! - out.width!) / out.width! < 0.1, `${bigOut.width} vs ${out.width}`);
+});
+
+test('a page without measurable lines is only reduced to the target resolution: a 600 dpi scan to 300 dpi', async () => {
   const scan = sharp({ create: { width: 1200, height: 800, channels: 3, background: '#ffffff' } })
     .composite([{ input: { create: { width: 400, height: 100, channels: 3, background: '#000000' } }, left: 100, top: 100 }]);
   const ready = await prepareForOcr(sharp(await scan.png().toBuffer()), { targetDpi: 300, density: 600 });
