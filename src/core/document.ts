@@ -16,6 +16,17 @@ export interface PageResult {
   ms: number;
   /** Taken from a checkpoint, not read again. */
   resumed?: boolean;
+  /** For OCR pages: how the page was read. */
+  ocr?: OcrPageInfo;
+}
+
+export interface OcrPageInfo {
+  /** The preprocessing steps the page's measurements called for, e.g. ['light', 'deskew 5.4°', 'scale 0.59']. */
+  steps: string[];
+  /** Clockwise turn applied before reading (found by orientation detection). */
+  rotated: 0 | 90 | 180 | 270;
+  /** The model that read it: the usual one, or the vertical one (jpn_vert). */
+  model: 'horizontal' | 'vertical';
 }
 
 export interface DocumentResult {

@@ -1,7 +1,7 @@
 /**
  * A DocumentResult (pages from the worker pool) as an Extraction: the text of all pages, where it
  * came from (`text-layer`, `ocr`, `mixed`, `none`), the mean OCR confidence, and warnings for
- * low-confidence and blank pages.
+ * low-confidence, unread and blank pages.
  */
 import type { TextSource } from '../core/index-document.ts';
 import type { Extraction } from './build-document.ts';
@@ -19,6 +19,9 @@ export function assemblePages(result: DocumentResult, lowConfidence: number): Ex
   if (low.length > 0) {
     warnings.push(`OCR_LOW_CONFIDENCE: ${pageList(low)} read with mean confidence below ${lowConfidence} (${low.map((p) => p.confidence).join(', ')}); the text may be wrong`);
   }
+  // A page with ink that OCR read nothing from is not blank: say so rather than index it silently empty.
+  const unread = ocrPages.filter((p) => p.text.trim() === '');
+  if (unread.length > 0) warnings.push(`OCR_NO_TEXT: ${pageList(unread)} had ink but OCR read no text from it`);
   const blank = pages.filter((p) => p.source === 'blank');
   if (blank.length > 0) warnings.push(`BLANK_PAGES: ${pageList(blank)} had nothing to read`);
   return {

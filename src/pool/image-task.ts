@@ -76,7 +76,7 @@ export async function processImage(task: DocumentTask, ocr: PageOcr, progress: (
       } else {
         const png = ready.png;
         const out = await timer.time('ocr', () => ocr.read(png, ready.layout));
-        result = { page: page + 1, source: 'ocr', text: out.text, confidence: out.confidence, ms: 0 };
+        result = { page: page + 1, source: 'ocr', text: out.text, confidence: out.confidence, ms: 0, ocr: { steps: ready.steps, rotated: out.rotated, model: out.model } };
       }
       result.ms = Math.round(performance.now() - started);
       pages.push(result);

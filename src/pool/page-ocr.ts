@@ -6,7 +6,8 @@
  *   language), or with the usual one when that reads it with more confidence.
  * - Horizontal lines are read at once, as before. Only a page read with low confidence (an
  *   upside-down page reads as garbage) is given to OSD, then turned and read again if OSD finds it
- *   upside down (or sideways), keeping the more confident reading.
+ *   upside down (or sideways), keeping the more confident reading. When the lines' direction could
+ *   not be told, the vertical model also gets a try.
  * So an ordinary upright page costs one recognition, as it did; OSD (~0.4 s) and the extra engines
  * start only for the pages that need them.
  */
@@ -58,10 +59,14 @@ export class PageOcr {
     const first: PageReading = { ...(await this.#main.recognize(png)), rotated: 0, model: 'horizontal' };
     if (first.confidence >= LOW_CONFIDENCE && first.text !== '') return first;
     const orientation = await this.#orientation(png);
-    if (orientation === null || orientation.degrees === 0) return first;
-    const turned = await rotate(png, orientation.degrees);
-    const second: PageReading = { ...(await this.#main.recognize(turned)), rotated: orientation.degrees, model: 'horizontal' };
-    return better(first, second);
+    if (orientation !== null && orientation.degrees !== 0) {
+      const turned = await rotate(png, orientation.degrees);
+      return better(first, { ...(await this.#main.recognize(turned)), rotated: orientation.degrees, model: 'horizontal' });
+    }
+    // Lines in no clear direction (vertical text on a tight grid looks like rows too): the vertical
+    // model gets a try, and the more confident reading wins.
+    if (layout?.lines !== 'unknown' || !this.#vertical) return first;
+    return better(first, { ...(await this.#vertical.recognize(png)), rotated: 0, model: 'vertical' });
   }
 
   async close(): Promise<void> {

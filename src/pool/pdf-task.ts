@@ -92,7 +92,7 @@ export async function processPdf(task: DocumentTask, ocr: PageOcr, progress: (pa
             const out = await timer.time('ocr', () => ocr.read(png, ready.layout));
             // A scanned page may still carry a few characters (a stamp, a page number) in its text layer.
             const merged = text.trim() && !out.text.includes(text.trim()) ? `${text.trim()}\n${out.text}` : out.text;
-            result = { page: n, source: 'ocr', text: merged, confidence: out.confidence, ms: 0 };
+            result = { page: n, source: 'ocr', text: merged, confidence: out.confidence, ms: 0, ocr: { steps: ready.steps, rotated: out.rotated, model: out.model } };
           } else {
             result = { page: n, source: text.trim() ? 'text-layer' : 'blank', text: text.trim(), confidence: null, ms: 0 };
           }

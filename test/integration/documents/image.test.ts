@@ -85,8 +85,10 @@ test('multipage.tiff: both pages OCRed, in order, each with its own text', async
   assert.deepEqual(result.pages.map((p) => p.page), [1, 2]);
   assert.deepEqual(progress, [1, 2]);
   for (const page of result.pages) assertOcrPage('multipage.tiff', page, 0.02);
-  assert.match(result.pages[0]!.text, /page 1 of 2/);
-  assert.match(result.pages[1]!.text, /page 2 of 2/);
+  // each page its own number (tesseract may drop a space between short words at the 26-px line
+  // height pages are rescaled to: "page1of 2")
+  assert.match(result.pages[0]!.text, /page\s*1\s*of\s*2/);
+  assert.match(result.pages[1]!.text, /page\s*2\s*of\s*2/);
   assert.deepEqual(result.warnings, []);
   const thumb = await webpSize(result.thumbnail);
   assert.equal(Math.max(thumb.width, thumb.height), 256);

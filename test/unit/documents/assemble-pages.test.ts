@@ -1,6 +1,6 @@
 /**
  * assemblePages: the pool's per-page results as one Extraction (text, textSource, mean OCR
- * confidence weighted by characters, warnings for low-confidence and blank pages).
+ * confidence weighted by characters, warnings for low-confidence, unread and blank pages).
  */
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
@@ -100,4 +100,11 @@ test('pageCount, thumbnail, size, date and steps are carried over; encoding is n
   assert.deepEqual(out.substeps, { parse: 3, ocr: 7 });
   assert.equal(out.encoding, null);
   assert.equal(assemblePages(result([], { pageCount: null }), LOW).pageCount, null);
+});
+
+test('OCR_NO_TEXT names the OCR pages that had ink but gave no text (a page read as empty with high confidence is not silent)', () => {
+  const out = assemblePages(result([page(1, 'ocr', 'a', 90), page(2, 'ocr', '  \n', 95), page(3, 'blank', ''), page(4, 'ocr', '', 0)]), LOW);
+  assert.ok(out.warnings.includes('OCR_NO_TEXT: pages 2, 4 had ink but OCR read no text from it'), JSON.stringify(out.warnings));
+  assert.ok(out.warnings.includes('BLANK_PAGES: page 3 had nothing to read'));
+  assert.ok(!assemblePages(result([page(1, 'ocr', 'a', 90)]), LOW).warnings.some((w) => w.startsWith('OCR_NO_TEXT')));
 });

@@ -5,7 +5,7 @@
  */
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { analysePage, type GreyRaster } from '../../../src/pool/page-analysis.ts';
 import { flattenLight } from '../../../src/pool/light.ts';
 import { despeckle } from '../../../src/pool/despeckle.ts';
@@ -26,7 +26,7 @@ const LINES = [
 
 const page = (): Grey => renderText(LINES, 1800, 1400, { left: 120, top: 120 });
 
-async function transformed(grey: Grey, f: (s: sharp.Sharp) => sharp.Sharp): Promise<GreyRaster> {
+async function transformed(grey: Grey, f: (s: Sharp) => Sharp): Promise<GreyRaster> {
   const { data, info } = await f(sharp(grey.data, { raw: { width: grey.width, height: grey.height, channels: 1 } })).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
   return { data, width: info.width, height: info.height };
 }
