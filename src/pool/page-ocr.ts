@@ -86,9 +86,12 @@ export class PageOcr {
     return better(vertical, { ...(await this.#main.recognize(upright)), rotated: degrees, model: 'horizontal' });
   }
 
-  /** OSD's answer when it is confident, else null. */
+  /**
+   * OSD's answer when it is confident, else null. Orientation detection only improves a reading: when
+   * it fails on a page (its engine reports an error), the page is read as it lies rather than failed.
+   */
   async #orientation(png: Buffer): Promise<Orientation | null> {
-    const found = await this.#osd.detect(png);
+    const found = await this.#osd.detect(png).catch(() => null);
     return found && found.confidence >= MIN_ORIENTATION_CONFIDENCE ? found : null;
   }
 }
