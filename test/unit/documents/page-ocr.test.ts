@@ -9,12 +9,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { createCanvas, GlobalFonts } from '@napi-rs/canvas';
 import { prepareLanguageDir } from '../../../src/pool/ocr-languages.ts';
 import { PageOcr, verticalLangs } from '../../../src/pool/page-ocr.ts';
 import { prepareForOcr } from '../../../src/pool/preprocess.ts';
 import { characterErrorRate } from '../../support/cer.ts';
-import { fontPath, renderText } from '../../fixtures/documents/render.ts';
+import { renderText } from '../../fixtures/documents/render.ts';
+import { renderVertical } from '../../support/vertical-page.ts';
 
 const LINES = [
   '本日の定例会議では来期の予算案について議論しました。',
@@ -81,23 +81,8 @@ for (const degrees of [180, 90, 270] as const) {
 }
 
 test('vertical Japanese (columns right to left) is read with the vertical model, detected or by the better confidence', async () => {
-  GlobalFonts.registerFromPath(fontPath, 'NotoSansJP');
-  const rows = Math.max(...COLUMNS.map((c) => c.length));
-  const width = 80 + COLUMNS.length * 100 + 80;
-  const height = 80 + rows * 56 + 80;
-  const canvas = createCanvas(width, height);
-  const ctx = canvas.getContext('2d');
-  ctx.fillStyle = '#ffffff';
-  ctx.fillRect(0, 0, width, height);
-  ctx.fillStyle = '#000000';
-  ctx.font = '50px NotoSansJP';
-  ctx.textBaseline = 'top';
-  COLUMNS.forEach((column, c) => {
-    [...column].forEach((ch, r) => ctx.fillText(ch, width - 80 - (c + 1) * 100 + 25, 80 + r * 56));
-  });
-  const rgba = ctx.getImageData(0, 0, width, height).data;
-  const grey = Uint8Array.from({ length: width * height }, (_, i) => rgba[i * 4]!);
-  const { ready, reading } = await read(await png(grey, width, height));
+  const page = renderVertical(COLUMNS);
+  const { ready, reading } = await read(await png(page.data, page.width, page.height));
   // a tight grid of characters has rows as well as columns: 'vertical' or 'unknown', never 'horizontal'
   assert.notEqual(ready.layout?.lines, 'horizontal');
   assert.equal(reading.model, 'vertical');
