@@ -175,10 +175,14 @@ interface TodayClean {
   nativeCerFirstPages: number;
 }
 
-function todayClean(pages: number): TodayClean | null {
+/**
+ * The OCR figures of bench:ocr from a results file: the latest run (ocr.json), or the one from before
+ * issue 14's preprocessing (ocr-before-issue-14.json), which "today's CER" in the issue means.
+ */
+function todayClean(pages: number, file = 'ocr.json'): TodayClean | null {
   try {
     type Side = { key: string; pagesPerSecond: number; accuracy: { cer: number; pages: Array<{ distance: number; expectedChars: number }> } };
-    const j = JSON.parse(readFileSync(new URL('./results/ocr.json', import.meta.url), 'utf8')) as { date: string; sides: Side[] };
+    const j = JSON.parse(readFileSync(new URL(`./results/${file}`, import.meta.url), 'utf8')) as { date: string; sides: Side[] };
     const best = (key: string) => j.sides.filter((s) => s.key === key).reduce<Side | undefined>((a, b) => (a === undefined || b.pagesPerSecond > a.pagesPerSecond ? b : a), undefined);
     const pool = best('pool');
     const nat = best('native');
@@ -277,7 +281,10 @@ async function main(): Promise<void> {
     const cleanNative = get('native-psm3', 'clean');
     const speedRatio = cleanPool && cleanNative ? cleanPool.pagesPerSecond / cleanNative.pagesPerSecond : null;
     const todayRatio = today ? today.poolPagesPerSecond / today.nativePagesPerSecond : null;
-    const cleanCerOk = cleanPool && today ? cleanPool.cer - today.poolCerFirstPages <= CER_REGRESSION_POINTS : null;
+    const before = todayClean(4, 'ocr-before-issue-14.json');
+    const cleanCerOk = cleanPool && today && before
+      ? cleanPool.cer - before.poolCerFirstPages <= CER_REGRESSION_POINTS && today.poolCer - before.poolCer <= CER_REGRESSION_POINTS
+      : null;
     const totalMs = performance.now() - wall0;
 
     const header = ['class', 'pages', 'pool CER', 'native CER (psm 3)', ...(td?.osd ? ['native CER (psm 1, OSD)'] : []), 'pool pages/s', 'native pages/s (psm 3)', ...(td?.osd ? ['native pages/s (psm 1)'] : [])];
@@ -303,7 +310,7 @@ async function main(): Promise<void> {
       osd: td?.osd ? `${td.osd} (Debian tesseract-ocr-osd ${debVersion('tesseract-ocr-osd')})` : 'not available',
     };
     const md = report({
-      startedAt, m, seed, versions, generated, header, rows, verdicts, refSide, today, cleanPool, cleanNative, speedRatio, todayRatio, cleanCerOk,
+      startedAt, m, seed, versions, generated, header, rows, verdicts, refSide, today, before, cleanPool, cleanNative, speedRatio, todayRatio, cleanCerOk,
       startup3, startup1, poolStartupMs: started.startupMs, generateMs, totalMs, hasNative: td !== null, hasOsd: Boolean(td?.osd), runs,
     });
     await writeResults('ocr-quality', md, {
@@ -359,6 +366,7 @@ function report(o: {
   verdicts: Array<{ cls: DegradedClass; poolCer: number; cerTarget: boolean | null; notWorseThanNative: boolean | null; notWorseThanNativePsm3: boolean | null; refCer: number }>;
   refSide: Run['side'];
   today: TodayClean | null;
+  before: TodayClean | null;
   cleanPool: Run | undefined;
   cleanNative: Run | undefined;
   speedRatio: number | null;
@@ -387,8 +395,8 @@ function report(o: {
   const speedLine = o.speedRatio !== null && o.cleanPool && o.cleanNative
     ? `Clean corpus, pool pages/s ≥ ${SPEED_TARGET}× native: **${o.speedRatio >= SPEED_TARGET ? 'yes' : 'NO'}** — measured here on the clean class (bench:ocr's pages 1–4): ${f3(o.cleanPool.pagesPerSecond)} against ${f3(o.cleanNative.pagesPerSecond)} pages/s (${f2(o.speedRatio)}×)${o.today && o.todayRatio !== null ? `; bench/results/ocr.json (${o.today.date}, 12 pages, best of 3 rounds, not re-run here): ${f3(o.today.poolPagesPerSecond)} against ${f3(o.today.nativePagesPerSecond)} (${f2(o.todayRatio)}×)` : ''}.`
     : 'Clean-corpus speed: not judged (no native tesseract or no clean class in this run).';
-  const cerLine = o.today && o.cleanPool
-    ? `Clean corpus, CER no more than ${(CER_REGRESSION_POINTS * 100).toFixed(1)} points worse than today's: **${o.cleanCerOk ? 'yes' : 'NO'}** — ${pct2(o.cleanPool.cer)} here on pages 1–4, against ${pct2(o.today.poolCerFirstPages)} for the same pages in bench/results/ocr.json (${pct2(o.today.poolCer)} over its 12 pages). Today's pipeline IS the baseline, so this line only guards the later steps.${o.cleanNative ? ` Note: the same text, but ocr.json is from another day: the native CLI, too, reads these 4 pages differently here (${pct2(o.cleanNative.cer)}) than there (${pct2(o.today.nativeCerFirstPages)}), so the rendered pixels or the code have changed since; re-run \`npm run bench:ocr\` for a same-day baseline.` : ''}`
+  const cerLine = o.today && o.before && o.cleanPool
+    ? `Clean corpus, CER no more than ${(CER_REGRESSION_POINTS * 100).toFixed(1)} points worse than before issue 14: **${o.cleanCerOk ? 'yes' : 'NO'}** — bench:ocr's 12 pages: ${pct2(o.today.poolCer)} in bench/results/ocr.json (${o.today.date}) against ${pct2(o.before.poolCer)} in bench/results/ocr-before-issue-14.json (${o.before.date}, the pipeline before this issue's preprocessing); pages 1–4 here: ${pct2(o.cleanPool.cer)} against ${pct2(o.before.poolCerFirstPages)} there.`
     : 'Clean-corpus CER regression: not judged (bench/results/ocr.json missing or no clean class).';
   return `# OCR quality on degraded scans: document pool (tesseract.js) vs native tesseract
 
