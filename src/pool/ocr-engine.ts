@@ -62,6 +62,11 @@ export class OcrEngine {
     }
   }
 
+  /** Whether the engine has started (or is starting), i.e. holds a tesseract worker. */
+  get started(): boolean {
+    return this.#worker !== null;
+  }
+
   async detect(png: Buffer): Promise<Orientation | null> {
     const worker = await this.#start();
     this.#lastError = null;

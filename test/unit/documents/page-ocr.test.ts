@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { prepareLanguageDir } from '../../../src/pool/ocr-languages.ts';
-import { PageOcr, verticalLangs } from '../../../src/pool/page-ocr.ts';
+import { IDLE_PAGES, PageOcr, verticalLangs } from '../../../src/pool/page-ocr.ts';
 import { prepareForOcr } from '../../../src/pool/preprocess.ts';
 import { characterErrorRate } from '../../support/cer.ts';
 import { renderText } from '../../fixtures/documents/render.ts';
@@ -88,4 +88,17 @@ test('vertical Japanese (columns right to left) is read with the vertical model,
   assert.equal(reading.model, 'vertical');
   assert.equal(reading.rotated, 0);
   assert.ok(characterErrorRate(COLUMNS.join(''), reading.text) < 0.05, reading.text);
+});
+
+test(`the OSD and vertical engines are closed after ${IDLE_PAGES} pages without use, and start again when needed`, async () => {
+  const page = renderText(LINES, 1700, 700, { left: 80, top: 60 });
+  const upsideDown = await png(page.data, page.width, page.height, 180);
+  await read(upsideDown);
+  assert.ok(ocr.engines.includes('osd'), ocr.engines.join(', '));
+  const tiny = renderText(LINES.slice(0, 2), 1700, 330, { left: 80, top: 60 });
+  for (let i = 0; i < IDLE_PAGES; i++) await read(await png(tiny.data, tiny.width, tiny.height));
+  assert.deepEqual(ocr.engines, ['main']);
+  const { reading } = await read(upsideDown);
+  assert.equal(reading.rotated, 180);
+  assert.ok(ocr.engines.includes('osd'));
 });
