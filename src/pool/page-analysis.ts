@@ -379,7 +379,8 @@ function speckles(page: GreyRaster, threshold: number): number {
   return seen === 0 ? 0 : lone / seen;
 }
 
-function percentile(bins: Uint32Array, n: number, p: number): number {
+/** The level below which a share `p` of the `n` pixels counted in a 256-bin histogram lie. */
+export function percentile(bins: Uint32Array, n: number, p: number): number {
   const target = n * p;
   let seen = 0;
   for (let v = 0; v < 256; v++) {

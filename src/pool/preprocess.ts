@@ -14,7 +14,7 @@
 import sharp, { type Sharp } from 'sharp';
 import { despeckle } from './despeckle.ts';
 import { flattenLight } from './light.ts';
-import { analysePage, type PageLayout } from './page-analysis.ts';
+import { analysePage, percentile, type PageLayout } from './page-analysis.ts';
 
 export interface RawImage {
   data: Buffer | Uint8Array | Uint8ClampedArray;
@@ -207,18 +207,9 @@ function histogram(data: Buffer, channels: number): Levels {
   for (let i = 0; i < data.length; i += channels) bins[data[i]!]!++;
   const pixels = data.length / channels;
   if (pixels === 0) return { dark: 0, low: 0, high: 255 };
-  const percentile = (p: number) => {
-    const target = pixels * p;
-    let seen = 0;
-    for (let v = 0; v < 256; v++) {
-      seen += bins[v]!;
-      if (seen >= target) return v;
-    }
-    return 255;
-  };
-  const high = percentile(0.99);
+  const high = percentile(bins, pixels, 0.99);
   let dark = 0;
   for (let v = 0; v < high * INK_UNDER_PAPER; v++) dark += bins[v]!;
   const share = dark / pixels;
-  return { dark: share, low: percentile(Math.min(0.01, Math.max(share / 2, 0.00005))), high };
+  return { dark: share, low: percentile(bins, pixels, Math.min(0.01, Math.max(share / 2, 0.00005))), high };
 }

@@ -12,7 +12,7 @@ import sharp, { type Sharp } from 'sharp';
 import type { IndexDocument } from '../../src/core/index-document.ts';
 import { characterErrorRate } from '../support/cer.ts';
 import { runCli } from '../support/daemon.ts';
-import { renderVertical } from '../support/vertical-page.ts';
+import { renderVertical, VERTICAL_COLUMNS } from '../support/vertical-page.ts';
 import { renderText, type Grey } from '../fixtures/documents/render.ts';
 
 const LINES = [
@@ -24,16 +24,7 @@ const LINES = [
   'Shipping address: 1-9-9 Marunouchi, Chiyoda-ku, Tokyo',
   '年度末に向けて業務の引き継ぎを進めています。',
 ];
-const COLUMNS = [
-  '工事期間中はご迷惑をおかけします',
-  '会議室の予約は社内システムから',
-  '年度末に向けて業務を進めます',
-  '見積書の有効期限は三十日間です',
-  '本日の定例会議では予算案を議論',
-  '新製品の発売日は来年の春です',
-  '請求金額は四百万円となります',
-  '契約内容の変更は書面で通知します',
-];
+const COLUMNS = VERTICAL_COLUMNS;
 
 let dir: string;
 beforeAll(async () => {

@@ -5,6 +5,20 @@
 import { createCanvas, GlobalFonts } from '@napi-rs/canvas';
 import { fontPath, type Grey } from '../fixtures/documents/render.ts';
 
+/** Ten columns of vertical Japanese text for the tests, in reading order (right to left). */
+export const VERTICAL_COLUMNS = [
+  '工事期間中はご迷惑をおかけします',
+  '会議室の予約は社内システムから',
+  '年度末に向けて業務を進めます',
+  '見積書の有効期限は三十日間です',
+  '本日の定例会議では予算案を議論',
+  '新製品の発売日は来年の春です',
+  '請求金額は四百万円となります',
+  '契約内容の変更は書面で通知します',
+  '大阪支店の営業成績は好調でした',
+  '品質管理部門から報告書が届きました',
+];
+
 export function renderVertical(columns: readonly string[]): Grey {
   GlobalFonts.registerFromPath(fontPath, 'NotoSansJP');
   const rows = Math.max(...columns.map((c) => [...c].length));

@@ -14,7 +14,7 @@ import { IDLE_PAGES, PageOcr, verticalLangs } from '../../../src/pool/page-ocr.t
 import { prepareForOcr } from '../../../src/pool/preprocess.ts';
 import { characterErrorRate } from '../../support/cer.ts';
 import { renderText } from '../../fixtures/documents/render.ts';
-import { renderVertical } from '../../support/vertical-page.ts';
+import { renderVertical, VERTICAL_COLUMNS } from '../../support/vertical-page.ts';
 
 const LINES = [
   '本日の定例会議では来期の予算案について議論しました。',
@@ -22,18 +22,7 @@ const LINES = [
   '会議室の予約は社内システムから行ってください。',
   '年度末に向けて業務の引き継ぎを進めています。',
 ];
-const COLUMNS = [
-  '工事期間中はご迷惑をおかけします',
-  '会議室の予約は社内システムから',
-  '年度末に向けて業務を進めます',
-  '見積書の有効期限は三十日間です',
-  '本日の定例会議では予算案を議論',
-  '新製品の発売日は来年の春です',
-  '請求金額は四百万円となります',
-  '契約内容の変更は書面で通知します',
-  '大阪支店の営業成績は好調でした',
-  '品質管理部門から報告書が届きました',
-];
+const COLUMNS = VERTICAL_COLUMNS;
 
 let dir: string;
 let ocr: PageOcr;
