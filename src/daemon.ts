@@ -20,6 +20,7 @@ import { Shutdown } from './consumer/shutdown.ts';
 import { startHttpServer, type RunningHttpServer } from './http/server.ts';
 import { createLocalRuntime } from './runtime/local.ts';
 import { backlogRecord, EmfPublisher } from './observability/emf.ts';
+import { EmfActivity } from './observability/emf-activity.ts';
 import type { Logger } from './observability/logger.ts';
 import { Metrics } from './observability/metrics.ts';
 import { createMessageProcessor } from './pipeline/process-message.ts';
@@ -183,13 +184,14 @@ export async function runDaemon(config: Config, logger: Logger): Promise<number>
       }).start();
     }
     if (config.emf) {
+      const activity = new EmfActivity(metrics.registry);
       emf = new EmfPublisher({
         intervalMs: config.emfIntervalSeconds * 1000,
         logger,
         collect: async (signal) => {
           const depth = await readQueueDepth(runtime.sqs, runtime.queueUrl, signal);
           const [groupName, instanceId] = [await identity.asgName(signal), await identity.instanceId(signal)];
-          return backlogRecord({ groupName, queueName: queueNameOf(runtime.queueUrl), backlog: depth.visible, inFlight: consumer.inFlight, instanceId });
+          return backlogRecord({ groupName, queueName: queueNameOf(runtime.queueUrl), backlog: depth.visible, inFlight: consumer.inFlight, instanceId, activity: await activity.collect() });
         },
       }).start();
     }

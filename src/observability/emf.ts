@@ -108,6 +108,8 @@ export interface BacklogSample {
   /** Messages this instance is working on. */
   inFlight: number;
   instanceId?: string | undefined;
+  /** More metrics of the interval (emf-activity.ts). */
+  activity?: EmfMetric[];
 }
 
 /**
@@ -126,6 +128,7 @@ export function backlogRecord(sample: BacklogSample): EmfRecord {
     metrics: [
       { name: 'Backlog', value: sample.backlog, unit: 'Count' },
       { name: 'InFlight', value: sample.inFlight, unit: 'Count' },
+      ...(sample.activity ?? []),
     ],
     properties: {
       ...(sample.groupName ? { QueueName: sample.queueName } : {}),

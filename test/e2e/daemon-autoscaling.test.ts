@@ -62,9 +62,14 @@ test('lifecycle Terminated: the lease owner is the IMDS instance id; the drain f
   assert.ok(daemon.logs().some((l) => l.msg === 'Auto Scaling integration on' && l.group === GROUP && l.instanceId === INSTANCE && l.lifecycleHook === 'drain-hook'));
 
   const emf = await daemon.waitForLog((l) => typeof l._aws === 'object', 'an EMF line', 10_000);
-  assert.deepEqual((emf._aws as { CloudWatchMetrics: unknown }).CloudWatchMetrics, [
-    { Namespace: 'SpotIngest', Dimensions: [['AutoScalingGroupName']], Metrics: [{ Name: 'Backlog', Unit: 'Count' }, { Name: 'InFlight', Unit: 'Count' }] },
-  ]);
+  const directives = (emf._aws as { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string; Unit?: string }> }> }).CloudWatchMetrics;
+  assert.equal(directives.length, 1);
+  assert.equal(directives[0]!.Namespace, 'SpotIngest');
+  assert.deepEqual(directives[0]!.Dimensions, [['AutoScalingGroupName']]);
+  assert.deepEqual(directives[0]!.Metrics.slice(0, 2), [{ Name: 'Backlog', Unit: 'Count' }, { Name: 'InFlight', Unit: 'Count' }]);
+  // the interval's activity comes with them (src/observability/emf-activity.ts): nothing open yet
+  assert.ok(directives[0]!.Metrics.some((m) => m.Name === 'OpenCircuits'));
+  assert.equal(emf.OpenCircuits, 0);
   assert.equal(emf.AutoScalingGroupName, GROUP);
   assert.equal(emf.QueueName, stack.queueUrl.split('/').at(-1));
   assert.equal(emf.InstanceId, INSTANCE);
