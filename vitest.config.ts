@@ -42,6 +42,11 @@ export default defineConfig({
         extends: true,
         test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'] },
       },
+      {
+        // The CDK app (its own package: deploy/node_modules, installed by scripts/deploy-deps.sh)
+        extends: true,
+        test: { name: 'deploy', include: ['deploy/test/**/*.test.ts'] },
+      },
     ],
   },
 });
