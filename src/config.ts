@@ -98,6 +98,7 @@ const schema = z.object({
   INGEST_SCALE_IN_IDLE_SECONDS: int(0, 3600).optional(),
   INGEST_EMF: optionalString.pipe(z.enum(['on', 'off']).optional()),
   INGEST_EMF_INTERVAL_SECONDS: int(1, 3600).optional(),
+  INGEST_EMF_LOG_GROUP: optionalString,
   INGEST_JOB_TIMEOUT_SECONDS: int(1, 43_200).optional(),
   INGEST_JOB_TIMEOUT_PER_PAGE_SECONDS: int(0, 3600).optional(),
   INGEST_CIRCUIT_FAILURES: int(1, 1000).optional(),
@@ -177,6 +178,8 @@ export interface Config {
   /** CloudWatch embedded-metric-format lines (Backlog, InFlight) on stdout. */
   emf: boolean;
   emfIntervalSeconds: number;
+  /** A CloudWatch Logs group the EMF lines are also sent to (no log agent needed); undefined ⇒ stdout only. */
+  emfLogGroup: string | undefined;
   /** A job's deadline: this long, plus jobTimeoutPerPageSeconds per finished page (src/consumer/job-deadline.ts). */
   jobTimeoutSeconds: number;
   jobTimeoutPerPageSeconds: number;
@@ -263,6 +266,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     scaleInIdleSeconds: e.INGEST_SCALE_IN_IDLE_SECONDS ?? 30,
     emf: e.INGEST_EMF === 'on',
     emfIntervalSeconds: e.INGEST_EMF_INTERVAL_SECONDS ?? 60,
+    emfLogGroup: e.INGEST_EMF_LOG_GROUP,
     jobTimeoutSeconds: e.INGEST_JOB_TIMEOUT_SECONDS ?? 600,
     jobTimeoutPerPageSeconds: e.INGEST_JOB_TIMEOUT_PER_PAGE_SECONDS ?? 30,
     circuitFailures: e.INGEST_CIRCUIT_FAILURES ?? 3,

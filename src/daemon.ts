@@ -21,6 +21,7 @@ import { startHttpServer, type RunningHttpServer } from './http/server.ts';
 import { createLocalRuntime } from './runtime/local.ts';
 import { backlogRecord, EmfPublisher } from './observability/emf.ts';
 import { EmfActivity } from './observability/emf-activity.ts';
+import { createEmfShipping, type EmfShipping } from './runtime/emf-shipping.ts';
 import type { Logger } from './observability/logger.ts';
 import { Metrics } from './observability/metrics.ts';
 import { createMessageProcessor } from './pipeline/process-message.ts';
@@ -82,6 +83,7 @@ export async function runDaemon(config: Config, logger: Logger): Promise<number>
   let watcher: SpotWatcher | undefined;
   let asg: AsgFeatures | undefined;
   let emf: EmfPublisher | undefined;
+  let shipping: EmfShipping | undefined;
   let sweeper: DlqSweeper | undefined;
   let onSignal: ((signal: NodeJS.Signals) => void) | undefined;
   try {
@@ -185,7 +187,10 @@ export async function runDaemon(config: Config, logger: Logger): Promise<number>
     }
     if (config.emf) {
       const activity = new EmfActivity(metrics.registry);
+      shipping = createEmfShipping(config, (signal) => identity.instanceId(signal));
+      const ship = shipping?.ship;
       emf = new EmfPublisher({
+        ...(ship ? { ship } : {}),
         intervalMs: config.emfIntervalSeconds * 1000,
         logger,
         collect: async (signal) => {
@@ -198,7 +203,7 @@ export async function runDaemon(config: Config, logger: Logger): Promise<number>
     logger.info(
       {
         mode: runtime.mode, queueUrl: runtime.queueUrl, dlqUrl: runtime.dlqUrl, concurrency: config.concurrency, index: config.openSearchIndex,
-        table: config.stateTable, imds: watcher !== undefined, leaseOwner: owner, emf: emf !== undefined,
+        table: config.stateTable, imds: watcher !== undefined, leaseOwner: owner, emf: emf !== undefined, emfLogGroup: config.emfLogGroup,
       },
       'consuming',
     );
@@ -212,6 +217,7 @@ export async function runDaemon(config: Config, logger: Logger): Promise<number>
     await sweeper?.stop();
     await gate.stop();
     await emf?.stop();
+    shipping?.close();
     await asg?.close();
     // after everything that reads IMDS through watcher.imds (identity, EMF, Auto Scaling): stop() closes its agent
     await watcher?.stop();

@@ -2,7 +2,7 @@
  * The instances' role: the least-privilege policy of packer/iam-policy.json, read from that file
  * (one place for both the hand-built and the CDK-built fleet) with its placeholders filled in with
  * this stack's resources, plus what the stack itself adds: Systems Manager for shell access, and
- * writing to the stack's log group (the EMF metrics reach CloudWatch through it).
+ * writing to the stack's log group (the daemons send their EMF lines there: INGEST_EMF_LOG_GROUP).
  */
 import { readFileSync } from 'node:fs';
 import { Effect, ManagedPolicy, Policy, PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';

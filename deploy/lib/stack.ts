@@ -75,6 +75,7 @@ export class SpotIngestStack extends Stack {
         INGEST_SCALE_IN_PROTECTION: 'on',
         INGEST_EMF: 'on',
         INGEST_EMF_INTERVAL_SECONDS: '60',
+        INGEST_EMF_LOG_GROUP: logs.logGroupName,
         INGEST_BEDROCK_DAILY_BUDGET_USD: p.bedrockDailyBudgetUsd.valueAsString,
       },
     });
@@ -93,7 +94,7 @@ export class SpotIngestStack extends Stack {
     new CfnOutput(this, 'AlarmTopicArn', { value: alarms.topic.topicArn, description: 'subscribe to get the alarms' });
     new CfnOutput(this, 'DashboardName', { value: dashboard.dashboard.dashboardName });
     new CfnOutput(this, 'SearchEndpoint', { value: endpoint!, description: 'INGEST_OPENSEARCH_URL of the instances' });
-    new CfnOutput(this, 'LogGroupName', { value: logs.logGroupName, description: 'ship the daemon\'s stdout (journald) here: CloudWatch extracts the EMF metrics the scaling, alarms and dashboard read' });
+    new CfnOutput(this, 'LogGroupName', { value: logs.logGroupName, description: 'the daemons send their EMF lines here (INGEST_EMF_LOG_GROUP): CloudWatch extracts the metrics the scaling, alarms and dashboard read' });
   }
 }
 

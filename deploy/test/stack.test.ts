@@ -61,7 +61,7 @@ test('the launch template: the AMI parameter, IMDSv2 required with a hop limit o
 test('the user data writes the daemon\'s configuration: queue, DLQ, table, index, bucket, hook, EMF, scale-in protection', () => {
   const [lt] = resources('AWS::EC2::LaunchTemplate');
   const userData = JSON.stringify((lt!.Properties.LaunchTemplateData as { UserData: unknown }).UserData);
-  for (const name of ['INGEST_QUEUE_URL', 'INGEST_DLQ_URL', 'INGEST_STATE_TABLE', 'INGEST_OPENSEARCH_URL', 'INGEST_OPENSEARCH_SIGV4=es', 'INGEST_THUMBNAIL_BUCKET', `INGEST_LIFECYCLE_HOOK_NAME=${LIFECYCLE_HOOK_NAME}`, 'INGEST_EMF=on', 'INGEST_SCALE_IN_PROTECTION=on', 'INGEST_BEDROCK_DAILY_BUDGET_USD', '/etc/spot-ingest/env']) {
+  for (const name of ['INGEST_QUEUE_URL', 'INGEST_DLQ_URL', 'INGEST_STATE_TABLE', 'INGEST_OPENSEARCH_URL', 'INGEST_OPENSEARCH_SIGV4=es', 'INGEST_THUMBNAIL_BUCKET', `INGEST_LIFECYCLE_HOOK_NAME=${LIFECYCLE_HOOK_NAME}`, 'INGEST_EMF=on', 'INGEST_EMF_LOG_GROUP', 'INGEST_SCALE_IN_PROTECTION=on', 'INGEST_BEDROCK_DAILY_BUDGET_USD', '/etc/spot-ingest/env']) {
     assert.ok(userData.includes(name), name);
   }
 });
@@ -133,6 +133,9 @@ test('the instance role carries every statement of packer/iam-policy.json, IMDS-
     if (Array.isArray(s.Resource)) assert.ok(!s.Resource.includes('*'), String(s.Sid));
     assert.doesNotMatch(JSON.stringify(s), /\$\{\w+\}/, 'every placeholder filled');
   }
+  const logs = statements.find((s) => s.Sid === 'ShipLogsAndMetrics');
+  assert.deepEqual(logs?.Action, ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams']);
+  assert.match(JSON.stringify(logs?.Resource), /Logs/, 'on the stack\'s log group');
   const queue = statements.find((s) => s.Sid === 'ConsumeIngestQueue');
   assert.match(JSON.stringify(queue?.Resource), /QueuesUploads/);
 });

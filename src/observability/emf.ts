@@ -144,6 +144,8 @@ export interface EmfPublisherOptions {
   logger: Logger;
   /** Where lines go (default: stdout). */
   write?: (line: string) => void;
+  /** Also sends each line elsewhere (a CloudWatch Logs group); a failure counts as a failed publication. */
+  ship?: (line: string, timestamp: number, signal: AbortSignal) => Promise<void>;
   now?: () => number;
 }
 
@@ -193,8 +195,10 @@ export class EmfPublisher {
     try {
       const record = await this.#o.collect(signal);
       if (this.#stopped) return false;
-      const line = emfLine(record, Math.round((this.#o.now ?? Date.now)()));
+      const timestamp = Math.round((this.#o.now ?? Date.now)());
+      const line = emfLine(record, timestamp);
       (this.#o.write ?? ((l: string) => process.stdout.write(l)))(line);
+      if (this.#o.ship) await this.#o.ship(line, timestamp, signal);
       this.#published += 1;
       if (this.#failures > 0) this.#o.logger.info({ afterFailures: this.#failures }, 'EMF metrics published again');
       this.#failures = 0;

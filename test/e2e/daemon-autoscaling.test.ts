@@ -3,7 +3,7 @@
  * stand-in (AWS_ENDPOINT_URL_AUTO_SCALING): the lease owner is the IMDS instance id; the target
  * lifecycle state Terminated drains, then CompleteLifecycleAction (CONTINUE, instance id, group and
  * hook from IMDS / configuration) and exit 0; scale-in protection on while a message is processed
- * and off after the idle time; an EMF line on stdout.
+ * and off after the idle time; an EMF line on stdout, and in the log group (CloudWatch Logs stand-in).
  */
 import { test, beforeEach, afterEach } from 'vitest';
 import assert from 'node:assert/strict';
@@ -14,6 +14,7 @@ import { outcomeLines, spawnDaemon, type Exit, type SpawnedDaemon } from '../sup
 import { createE2eStack, type E2eStack } from '../support/e2e-stack.ts';
 import { nativeEvent } from '../support/events.ts';
 import { startImdsSimulator, type ImdsSimulator } from '../support/imds-simulator.ts';
+import { startLogsStandIn } from '../support/cloudwatch-logs-stand-in.ts';
 import { waitFor } from '../support/wait-for.ts';
 
 const INSTANCE = 'i-0e2e4a5b6c7d8e9f0';
@@ -55,7 +56,12 @@ async function stateRecord(key: string): Promise<Record<string, string | undefin
 test('lifecycle Terminated: the lease owner is the IMDS instance id; the drain finishes the work, then CompleteLifecycleAction, exit 0; EMF lines on stdout', async () => {
   imds.setTag('aws:autoscaling:groupName', GROUP);
   const [key] = await stack.upload('lifecycle', 1);
-  const daemon = spawnDaemon(asgEnv({ INGEST_LIFECYCLE_HOOK_NAME: 'drain-hook', INGEST_EMF: 'on', INGEST_EMF_INTERVAL_SECONDS: '1' }));
+  const logs = await startLogsStandIn();
+  logs.createGroup('spot-ingest-fleet');
+  const daemon = spawnDaemon(asgEnv({
+    INGEST_LIFECYCLE_HOOK_NAME: 'drain-hook', INGEST_EMF: 'on', INGEST_EMF_INTERVAL_SECONDS: '1',
+    INGEST_EMF_LOG_GROUP: 'spot-ingest-fleet', AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: logs.url,
+  }));
   const started = await daemon.waitForLog((l) => l.msg === 'consuming', 'daemon to start');
   assert.equal(started.leaseOwner, INSTANCE);
   assert.equal(started.imds, true);
@@ -76,6 +82,12 @@ test('lifecycle Terminated: the lease owner is the IMDS instance id; the drain f
   assert.equal(typeof emf.Backlog, 'number');
   assert.equal(typeof emf.InFlight, 'number');
   assert.ok(Math.abs(((emf._aws as { Timestamp: number }).Timestamp) - Date.now()) < 60_000, 'Timestamp is now, in ms');
+  // the same lines reach the log group, in the instance's stream, without a log agent
+  const shipped = await waitFor(() => logs.events('spot-ingest-fleet')[0], { what: 'an EMF line in the log group', timeoutMs: 10_000 });
+  assert.equal(shipped.stream, INSTANCE);
+  assert.equal((JSON.parse(shipped.message) as { AutoScalingGroupName: string }).AutoScalingGroupName, GROUP);
+  assert.deepEqual(logs.violations, []);
+  await logs.close();
 
   stack.recorder.delayResponses(2_500); // the message is still in flight when the group takes the instance
   await send(stack.sqs, stack.queueUrl, nativeEvent(stack.bucket, key!));

@@ -1,4 +1,5 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -19,7 +20,7 @@ export interface AwsClients {
   destroy(): void;
 }
 
-function endpointFor(service: 'SQS' | 'S3' | 'DYNAMODB' | 'AUTO_SCALING', env: NodeJS.ProcessEnv): string | undefined {
+function endpointFor(service: 'SQS' | 'S3' | 'DYNAMODB' | 'AUTO_SCALING' | 'CLOUDWATCH_LOGS', env: NodeJS.ProcessEnv): string | undefined {
   const value = env[`AWS_ENDPOINT_URL_${service}`] ?? env.AWS_ENDPOINT_URL;
   return value === undefined || value === '' ? undefined : value;
 }
@@ -88,6 +89,20 @@ export function createDynamoDbClient(env: Readonly<NodeJS.ProcessEnv>, overrides
 export function createAutoScalingClient(env: Readonly<NodeJS.ProcessEnv>, overrides: ClientOverrides = {}): AutoScalingClient {
   const endpoint = endpointFor('AUTO_SCALING', env);
   return new AutoScalingClient({
+    ...(overrides.credentials ? { credentials: overrides.credentials } : {}),
+    ...(overrides.region ? { region: overrides.region } : {}),
+    requestHandler: handler(10_000),
+    ...(endpoint ? { endpoint } : {}),
+  });
+}
+
+/**
+ * The CloudWatch Logs client (the EMF lines, INGEST_EMF_LOG_GROUP): one small call a minute; the
+ * endpoint from AWS_ENDPOINT_URL_CLOUDWATCH_LOGS (the SDK's name for this service) or AWS_ENDPOINT_URL.
+ */
+export function createLogsClient(env: Readonly<NodeJS.ProcessEnv>, overrides: ClientOverrides = {}): CloudWatchLogsClient {
+  const endpoint = endpointFor('CLOUDWATCH_LOGS', env);
+  return new CloudWatchLogsClient({
     ...(overrides.credentials ? { credentials: overrides.credentials } : {}),
     ...(overrides.region ? { region: overrides.region } : {}),
     requestHandler: handler(10_000),

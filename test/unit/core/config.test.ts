@@ -100,9 +100,11 @@ test('Auto Scaling and EMF: off by default; the variables when set', () => {
   assert.equal(d.scaleInIdleSeconds, 30);
   assert.equal(d.emf, false);
   assert.equal(d.emfIntervalSeconds, 60);
+  assert.equal(d.emfLogGroup, undefined);
   const c = loadConfig({
     INGEST_ASG_NAME: 'spot-ingest', INGEST_LIFECYCLE_HOOK_NAME: 'spot-ingest-drain', INGEST_LIFECYCLE_HEARTBEAT_SECONDS: '45',
     INGEST_SCALE_IN_PROTECTION: 'on', INGEST_SCALE_IN_IDLE_SECONDS: '5', INGEST_EMF: 'on', INGEST_EMF_INTERVAL_SECONDS: '10',
+    INGEST_EMF_LOG_GROUP: 'spot-ingest-fleet',
   });
   assert.equal(c.asgName, 'spot-ingest');
   assert.equal(c.lifecycleHookName, 'spot-ingest-drain');
@@ -111,6 +113,7 @@ test('Auto Scaling and EMF: off by default; the variables when set', () => {
   assert.equal(c.scaleInIdleSeconds, 5);
   assert.equal(c.emf, true);
   assert.equal(c.emfIntervalSeconds, 10);
+  assert.equal(c.emfLogGroup, 'spot-ingest-fleet');
 });
 
 test('outages and deadlines: circuits, probes and the job deadline, with their defaults', () => {

@@ -142,6 +142,31 @@ test('a failing collection is logged with backoff (1st, 2nd, 4th… in a row), w
   assert.ok(lines().some((l) => l.msg === 'EMF metrics published again' && l.afterFailures === 5));
 });
 
+test('each line is also shipped (INGEST_EMF_LOG_GROUP) with its timestamp; a failed shipment is a failed publication, logged, and the next interval tries again', async () => {
+  const { logger, lines } = memoryLogger();
+  const shipped: Array<{ line: string; timestamp: number }> = [];
+  let failures = 2;
+  const publisher = new EmfPublisher({
+    intervalMs: 5,
+    logger,
+    now: () => 1_700_000_000_000,
+    write: () => undefined,
+    ship: async (line, timestamp) => {
+      if (failures-- > 0) throw Object.assign(new Error('log group gone'), { code: 'ResourceNotFoundException' });
+      shipped.push({ line, timestamp });
+    },
+    collect: async () => backlogRecord({ groupName: 'g', queueName: 'q', backlog: 1, inFlight: 0 }),
+  }).start();
+  try {
+    await waitFor(() => shipped.length >= 1, { what: 'a shipped line' });
+  } finally {
+    await publisher.stop();
+  }
+  assert.equal(shipped[0]!.timestamp, 1_700_000_000_000);
+  assert.equal((JSON.parse(shipped[0]!.line) as { _aws: { Timestamp: number } })._aws.Timestamp, 1_700_000_000_000);
+  assert.deepEqual(lines().filter((l) => l.msg === 'EMF metrics not published; trying again next interval').map((w) => w.consecutiveFailures), [1, 2]);
+});
+
 test('stop() aborts a collection in progress and waits for it; nothing is written after', async () => {
   const { logger } = memoryLogger();
   const written: string[] = [];
