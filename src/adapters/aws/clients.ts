@@ -72,13 +72,7 @@ export function createAwsClients(env: Readonly<NodeJS.ProcessEnv>, overrides: Cl
 
 /** The DynamoDB client alone (AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL), for those that need nothing else. */
 export function createDynamoDbClient(env: Readonly<NodeJS.ProcessEnv>, overrides: ClientOverrides = {}): DynamoDBClient {
-  const endpoint = endpointFor('DYNAMODB', env);
-  return new DynamoDBClient({
-    ...(overrides.credentials ? { credentials: overrides.credentials } : {}),
-    ...(overrides.region ? { region: overrides.region } : {}),
-    requestHandler: handler(10_000),
-    ...(endpoint ? { endpoint } : {}),
-  });
+  return new DynamoDBClient(smallClientConfig('DYNAMODB', env, overrides));
 }
 
 /**
@@ -87,13 +81,7 @@ export function createDynamoDbClient(env: Readonly<NodeJS.ProcessEnv>, overrides
  * service, serviceId "Auto Scaling") or AWS_ENDPOINT_URL.
  */
 export function createAutoScalingClient(env: Readonly<NodeJS.ProcessEnv>, overrides: ClientOverrides = {}): AutoScalingClient {
-  const endpoint = endpointFor('AUTO_SCALING', env);
-  return new AutoScalingClient({
-    ...(overrides.credentials ? { credentials: overrides.credentials } : {}),
-    ...(overrides.region ? { region: overrides.region } : {}),
-    requestHandler: handler(10_000),
-    ...(endpoint ? { endpoint } : {}),
-  });
+  return new AutoScalingClient(smallClientConfig('AUTO_SCALING', env, overrides));
 }
 
 /**
@@ -101,11 +89,16 @@ export function createAutoScalingClient(env: Readonly<NodeJS.ProcessEnv>, overri
  * endpoint from AWS_ENDPOINT_URL_CLOUDWATCH_LOGS (the SDK's name for this service) or AWS_ENDPOINT_URL.
  */
 export function createLogsClient(env: Readonly<NodeJS.ProcessEnv>, overrides: ClientOverrides = {}): CloudWatchLogsClient {
-  const endpoint = endpointFor('CLOUDWATCH_LOGS', env);
-  return new CloudWatchLogsClient({
+  return new CloudWatchLogsClient(smallClientConfig('CLOUDWATCH_LOGS', env, overrides));
+}
+
+/** Settings of a client that makes small calls: a 10 s socket timeout, the service's endpoint override. */
+function smallClientConfig(service: 'DYNAMODB' | 'AUTO_SCALING' | 'CLOUDWATCH_LOGS', env: Readonly<NodeJS.ProcessEnv>, overrides: ClientOverrides) {
+  const endpoint = endpointFor(service, env);
+  return {
     ...(overrides.credentials ? { credentials: overrides.credentials } : {}),
     ...(overrides.region ? { region: overrides.region } : {}),
     requestHandler: handler(10_000),
     ...(endpoint ? { endpoint } : {}),
-  });
+  };
 }
