@@ -14,7 +14,7 @@ import { outcomeLines, spawnDaemon, type Exit, type SpawnedDaemon } from '../sup
 import { createE2eStack, type E2eStack } from '../support/e2e-stack.ts';
 import { nativeEvent } from '../support/events.ts';
 import { startImdsSimulator, type ImdsSimulator } from '../support/imds-simulator.ts';
-import { startLogsStandIn } from '../support/cloudwatch-logs-stand-in.ts';
+import { startLogsStandIn, type LogsStandIn } from '../support/cloudwatch-logs-stand-in.ts';
 import { waitFor } from '../support/wait-for.ts';
 
 const INSTANCE = 'i-0e2e4a5b6c7d8e9f0';
@@ -23,6 +23,7 @@ const GROUP = 'spot-ingest-asg';
 let stack: E2eStack;
 let imds: ImdsSimulator;
 let asg: AutoScalingSimulator;
+let logs: LogsStandIn | undefined;
 beforeEach(async () => {
   [stack, imds, asg] = await Promise.all([createE2eStack('e2e-asg'), startImdsSimulator(), startAutoScalingSimulator()]);
   imds.setInstanceId(INSTANCE);
@@ -30,7 +31,8 @@ beforeEach(async () => {
 afterEach(async () => {
   assert.deepEqual(stack.recorder.violations, []);
   assert.deepEqual(asg.violations, [], 'every Auto Scaling request looked like the SDK’s');
-  await Promise.all([imds.close(), asg.close()]);
+  await Promise.all([imds.close(), asg.close(), logs?.close()]);
+  logs = undefined;
   await stack.close();
 });
 
@@ -56,7 +58,7 @@ async function stateRecord(key: string): Promise<Record<string, string | undefin
 test('lifecycle Terminated: the lease owner is the IMDS instance id; the drain finishes the work, then CompleteLifecycleAction, exit 0; EMF lines on stdout', async () => {
   imds.setTag('aws:autoscaling:groupName', GROUP);
   const [key] = await stack.upload('lifecycle', 1);
-  const logs = await startLogsStandIn();
+  logs = await startLogsStandIn();
   logs.createGroup('spot-ingest-fleet');
   const daemon = spawnDaemon(asgEnv({
     INGEST_LIFECYCLE_HOOK_NAME: 'drain-hook', INGEST_EMF: 'on', INGEST_EMF_INTERVAL_SECONDS: '1',
@@ -83,11 +85,11 @@ test('lifecycle Terminated: the lease owner is the IMDS instance id; the drain f
   assert.equal(typeof emf.InFlight, 'number');
   assert.ok(Math.abs(((emf._aws as { Timestamp: number }).Timestamp) - Date.now()) < 60_000, 'Timestamp is now, in ms');
   // the same lines reach the log group, in the instance's stream, without a log agent
-  const shipped = await waitFor(() => logs.events('spot-ingest-fleet')[0], { what: 'an EMF line in the log group', timeoutMs: 10_000 });
+  const group = logs;
+  const shipped = await waitFor(() => group.events('spot-ingest-fleet')[0], { what: 'an EMF line in the log group', timeoutMs: 10_000 });
   assert.equal(shipped.stream, INSTANCE);
   assert.equal((JSON.parse(shipped.message) as { AutoScalingGroupName: string }).AutoScalingGroupName, GROUP);
-  assert.deepEqual(logs.violations, []);
-  await logs.close();
+  assert.deepEqual(group.violations, []);
 
   stack.recorder.delayResponses(2_500); // the message is still in flight when the group takes the instance
   await send(stack.sqs, stack.queueUrl, nativeEvent(stack.bucket, key!));
