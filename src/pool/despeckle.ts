@@ -47,7 +47,9 @@ export function despeckle(data: Uint8Array, width: number, height: number, optio
     kind[start] = 1;
     while (stack.length > 0) {
       const i = stack.pop()!;
-      pixels.push(i);
+      // past maxArea the component is text, not dust: mark it so at once rather than keep its pixels
+      if (pixels.length <= maxArea) pixels.push(i);
+      else kind[i] = 2;
       const x = i % width;
       const y = (i - x) / width;
       if (x < x0) x0 = x;
