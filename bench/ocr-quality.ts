@@ -25,7 +25,7 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DocumentResult, PageResult } from '../src/core/document.ts';
@@ -35,7 +35,7 @@ import { normaliseForCer } from '../test/support/cer.ts';
 import { CLASSES, CLEAN_CORPUS_LINES, DEGRADED_SEED, degradedPages, type DegradedClass, type DegradedPage } from './lib/degraded-pages.ts';
 import { greyPng, pageLines, renderScan } from './lib/documents.ts';
 import { codeRevision, f2, f3, log, machine, machineLine, mdTable, median, packageVersion, secs, textTable, writeResults } from './lib/report.ts';
-import { nativeTessdata, nativeTesseract, OCR_LANGS as LANGS, tesseract } from './lib/native-tesseract.ts';
+import { nativeTessdata, nativeTesseract, OCR_LANGS as LANGS, readInParallel, tesseract } from './lib/native-tesseract.ts';
 import { openOcrPool, scorePages, type OcrPage, type PageScore } from './lib/ocr-pool.ts';
 import { runMain } from './lib/run-main.ts';
 
@@ -105,17 +105,7 @@ async function runNative(dir: string, tessdata: string, pages: readonly Page[], 
   const cls = pages[0]!.cls;
   const work = join(dir, `native-psm${psm}-${cls}`);
   await mkdir(work, { recursive: true });
-  const shares = Array.from({ length: Math.min(NATIVE_PROCESSES, pages.length) }, (_, k) => pages.map((p, i) => ({ p, i })).filter(({ i }) => i % NATIVE_PROCESSES === k));
-  await Promise.all(shares.map((share, k) => writeFile(join(work, `list-${k}.txt`), `${share.map(({ p }) => p.path).join('\n')}\n`)));
-  const t0 = performance.now();
-  await Promise.all(shares.map((_, k) => tesseract(join(work, `list-${k}.txt`), join(work, `out-${k}`), tessdata, psm)));
-  const wallMs = performance.now() - t0;
-  const texts: string[] = new Array<string>(pages.length).fill('');
-  for (const [k, share] of shares.entries()) {
-    const parts = (await readFile(join(work, `out-${k}.txt`), 'utf8')).split('\f');
-    if (parts.length < share.length) throw new Error(`native process ${k}: ${parts.length} page texts for ${share.length} pages`);
-    share.forEach(({ i }, j) => (texts[i] = parts[j]!));
-  }
+  const { texts, wallMs } = await readInParallel(pages.map((p) => p.path), work, tessdata, psm, NATIVE_PROCESSES);
   const warmMs = wallMs - startupMs;
   return {
     side: psm === 3 ? 'native-psm3' : 'native-psm1', cls, pages: pages.length, wallMs, startupExcludedMs: startupMs,

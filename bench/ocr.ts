@@ -24,7 +24,7 @@
  *
  *   node bench/ocr.ts [--pages N]
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,7 +37,7 @@ import { greyPng, pageLines, renderScan } from './lib/documents.ts';
 import {
   codeRevision, cpuText, cpuWindow, disturbedNote, f2, f3, log, type CpuShare, machine, machineLine, mdTable, mean, median, packageVersion, pct, secs, textTable, writeResults, type Machine,
 } from './lib/report.ts';
-import { nativeTessdata, nativeTesseract, OCR_LANGS as LANGS, tesseract } from './lib/native-tesseract.ts';
+import { nativeTessdata, nativeTesseract, OCR_LANGS as LANGS, readInParallel, tesseract } from './lib/native-tesseract.ts';
 import { openOcrPool, scorePages, type OcrPage, type PageScore } from './lib/ocr-pool.ts';
 import { runMain } from './lib/run-main.ts';
 
@@ -229,29 +229,16 @@ async function runNative(dir: string, tessdata: string, pages: readonly Page[], 
   for (let i = 0; i < STARTUP_PROBES; i++) startupSamplesMs.push(await tesseract(probe.path, join(work, `probe-${i}`), tessdata, psm));
   const startupMs = median(startupSamplesMs);
 
-  // Process k gets pages k, k + P, k + 2P, ... (the pages are alike, so a static split is fair).
-  const shares = Array.from({ length: NATIVE_PROCESSES }, (_, k) => pages.map((p, i) => ({ p, i })).filter(({ i }) => i % NATIVE_PROCESSES === k));
-  await Promise.all(shares.map((share, k) => writeFile(join(work, `list-${k}.txt`), `${share.map(({ p }) => p.path).join('\n')}\n`)));
-  const cpuMeter = cpuWindow();
-  const t0 = performance.now();
-  const processMs = await Promise.all(shares.map((_, k) => tesseract(join(work, `list-${k}.txt`), join(work, `out-${k}`), tessdata, psm)));
-  const wallMs = performance.now() - t0;
-  const cpu = cpuMeter.stop();
-
-  const texts: string[] = new Array<string>(pages.length).fill('');
-  for (const [k, share] of shares.entries()) {
-    // One text for all the list's pages, each page's text followed by a form feed.
-    const parts = (await readFile(join(work, `out-${k}.txt`), 'utf8')).split('\f');
-    if (parts.length < share.length) throw new Error(`native process ${k}: ${parts.length} page texts for ${share.length} pages`);
-    share.forEach(({ i }, j) => (texts[i] = parts[j]!));
-  }
+  let cpuMeter: ReturnType<typeof cpuWindow> | undefined;
+  const { texts, wallMs, processMs } = await readInParallel(pages.map((p) => p.path), work, tessdata, psm, NATIVE_PROCESSES, () => (cpuMeter = cpuWindow()));
+  const cpu = cpuMeter!.stop();
   const warmMs = wallMs - startupMs;
   return {
     key,
     round,
     cpu,
     label,
-    settings: `${NATIVE_PROCESSES} processes × OMP_THREAD_LIMIT=1, -l ${LANGS.join('+')} --oem 1 --psm ${psm}, a list file of ${shares[0]!.length} pages each`,
+    settings: `${NATIVE_PROCESSES} processes × OMP_THREAD_LIMIT=1, -l ${LANGS.join('+')} --oem 1 --psm ${psm}, a list file of ${Math.ceil(pages.length / NATIVE_PROCESSES)} pages each`,
     pages: pages.length,
     wallMs,
     startupExcludedMs: startupMs,
