@@ -10,9 +10,8 @@
  * 1–10°, noise (gaussian, speckle), blur, JPEG quality 30, low contrast, shadow gradient, 1-bit
  * 200 dpi fax, rotation 90/180/270°, vertical Japanese, two-column layout, phone-style photo.
  */
-import { createCanvas, GlobalFonts } from '@napi-rs/canvas';
 import sharp, { type Sharp } from 'sharp';
-import { fontPath } from '../../test/fixtures/documents/render.ts';
+import { whiteCanvas } from '../../test/fixtures/documents/render.ts';
 import { A4_300DPI, greyPng, pageLines, renderScan, SCAN_DPI, type Grey } from './documents.ts';
 import { seededRandom } from './stats.ts';
 
@@ -117,19 +116,8 @@ async function page(cls: DegradedClass, index: number, img: Grey, text: readonly
   return { class: cls, name: `${cls}-${index + 1}.png`, png: await greyPng(img, dpi), text: text.join('\n'), dpi, detail };
 }
 
-let fontRegistered = false;
-const FAMILY = 'NotoSansJPDegraded';
 function canvas(width: number, height: number) {
-  if (!fontRegistered) {
-    GlobalFonts.registerFromPath(fontPath, FAMILY);
-    fontRegistered = true;
-  }
-  const c = createCanvas(width, height);
-  const ctx = c.getContext('2d');
-  ctx.fillStyle = '#ffffff';
-  ctx.fillRect(0, 0, width, height);
-  ctx.fillStyle = '#000000';
-  ctx.font = `${FONT_PX}px ${FAMILY}`;
+  const { canvas: c, ctx } = whiteCanvas(width, height, FONT_PX);
   return { c, ctx };
 }
 
