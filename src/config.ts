@@ -89,6 +89,8 @@ const schema = z.object({
   INGEST_THUMBNAIL_SIZE: int(0, 4096).optional(),
   INGEST_CHECKPOINT_BUCKET: optionalString,
   INGEST_CHECKPOINT_PREFIX: optionalString,
+  INGEST_REUSE: optionalString.pipe(z.enum(['on', 'off']).optional()),
+  INGEST_CONTENT_PREFIX: optionalString,
   INGEST_ASG_NAME: optionalString.pipe(z.string().max(255, 'must be an Auto Scaling group name (at most 255 characters)').optional()),
   INGEST_LIFECYCLE_HOOK_NAME: optionalString.pipe(
     z.string().regex(/^[A-Za-z0-9_/-]{1,255}$/, 'must be a lifecycle hook name (1-255 of A-Z a-z 0-9 - _ /)').optional(),
@@ -122,6 +124,10 @@ export interface Config {
   /** Where finished pages of long jobs are checkpointed (default: the thumbnail bucket); undefined ⇒ no checkpoints. */
   checkpointBucket: string | undefined;
   checkpointPrefix: string;
+  /** Index a file whose bytes were extracted before from that extraction (INGEST_REUSE, default on). */
+  reuse: boolean;
+  /** Key prefix, in the checkpoint bucket, of content records too large for a state-table item. */
+  contentPrefix: string;
   textEmbeddingModel: string | null;
   imageEmbeddingModel: string | null;
   /** Vector length asked of the text / image model; undefined ⇒ the model's default (1024). */
@@ -232,6 +238,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     thumbnailPrefix: e.INGEST_THUMBNAIL_PREFIX ?? 'thumbnails/',
     checkpointBucket: e.INGEST_CHECKPOINT_BUCKET ?? e.INGEST_THUMBNAIL_BUCKET,
     checkpointPrefix: e.INGEST_CHECKPOINT_PREFIX ?? 'checkpoints/',
+    reuse: e.INGEST_REUSE !== 'off',
+    contentPrefix: e.INGEST_CONTENT_PREFIX ?? 'content/',
     textEmbeddingModel: textModel,
     imageEmbeddingModel: imageModel,
     textEmbeddingDimensions: e.INGEST_TEXT_EMBEDDING_DIMENSIONS,

@@ -27,6 +27,7 @@ import { Metrics } from './observability/metrics.ts';
 import { createMessageProcessor } from './pipeline/process-message.ts';
 import { createDocumentReader } from './pool/create-document-reader.ts';
 import { createEmbeddings, type Embeddings } from './runtime/embeddings.ts';
+import { createContentReuse } from './runtime/reuse.ts';
 import { DependencyGate } from './gate/gate.ts';
 import { DlqSweeper } from './consumer/dlq-sweeper.ts';
 import { gateRuntime } from './gate/gate-runtime.ts';
@@ -97,6 +98,7 @@ export async function runDaemon(config: Config, logger: Logger): Promise<number>
     }
     asg = await createAsgFeatures({ config, identity, imds: watcher?.imds, logger });
     const protection = asg?.protection;
+    const reuse = createContentReuse(config, runtime.contents, embedder);
     const consumer = new Consumer({
       sqs: runtime.sqs,
       queueUrl: runtime.queueUrl,
@@ -129,6 +131,7 @@ export async function runDaemon(config: Config, logger: Logger): Promise<number>
         ...(embedder ? { embeddings: embedder } : {}),
         ...(runtime.thumbnails ? { thumbnails: runtime.thumbnails } : {}),
         ...(runtime.checkpoints ? { checkpoints: runtime.checkpoints } : {}),
+        ...(reuse ? { reuse } : {}),
         ocrLowConfidence: config.ocrLowConfidence,
         metrics,
       }),

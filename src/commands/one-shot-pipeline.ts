@@ -14,6 +14,8 @@ import { pino } from 'pino';
 import { SqliteIndex } from '../adapters/index/sqlite.ts';
 import { openDatabase } from '../adapters/sqlite/open.ts';
 import { SqliteState } from '../adapters/state/sqlite.ts';
+import { SqliteContents } from '../adapters/content/sqlite.ts';
+import { createContentReuse } from '../runtime/reuse.ts';
 import type { StoragePort } from '../pipeline/ports/storage.ts';
 import type { Config } from '../config.ts';
 import type { QueueMessage } from '../consumer/queue-message.ts';
@@ -30,7 +32,7 @@ import { createDocumentReader, type DocumentConfig } from '../pool/create-docume
 import type { DocumentPool } from '../pool/document-pool.ts';
 
 export type OneShotConfig = Pick<Config, 'maxFileBytes' | 'visibilityTimeoutSeconds' | 'instanceId' | 'ocrLowConfidence' | 'thumbnailPrefix'> &
-  Partial<Pick<Config, 'logLevelSetting' | 'env'>> & DocumentConfig;
+  Partial<Pick<Config, 'logLevelSetting' | 'env' | 'reuse'>> & DocumentConfig & Pick<Config, 'ocrLowConfidence'>;
 
 export interface OneShotOptions {
   storage: StoragePort;
@@ -108,9 +110,12 @@ export async function openOneShotPipeline(o: OneShotOptions): Promise<OneShotPip
   const thumbnails: ThumbnailTarget | undefined = o.dataDir !== undefined
     ? { storage: new DirectoryStorage(o.dataDir, { bucketSubdirectories: false }), bucket: 'local', prefix: o.config.thumbnailPrefix }
     : undefined;
+  // copies among the files of one run (and, with a data dir, of earlier runs) are indexed from the first one's extraction
+  const reuse = createContentReuse({ ...o.config, reuse: o.config.reuse ?? true }, new SqliteContents(db), undefined);
   const processor = createMessageProcessor({
     state, index, storage: o.storage, temp, reader, ocrLowConfidence: o.config.ocrLowConfidence,
     ...(thumbnails ? { thumbnails } : {}),
+    ...(reuse ? { reuse } : {}),
     owner: `${o.config.instanceId ?? hostname()}/one-shot-${randomUUID().slice(0, 8)}`,
     leaseSeconds,
     maxFileBytes: o.config.maxFileBytes,

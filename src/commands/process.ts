@@ -14,6 +14,7 @@ import type { StoragePort } from '../pipeline/ports/storage.ts';
 import { S3Storage } from '../adapters/storage/s3.ts';
 import { loadConfig } from '../config.ts';
 import { fakeMessage, openOneShotPipeline, type OneShotConfig } from './one-shot-pipeline.ts';
+import { reusedText } from '../local/progress.ts';
 
 /** Bucket name used for a local file (the document's `bucket`); its `original_path` is the absolute path. */
 export const LOCAL_BUCKET = 'local';
@@ -45,6 +46,7 @@ export async function processCommand(
   target: ProcessTarget,
   config: OneShotConfig,
   io: ProcessIo = { out: process.stdout, err: process.stderr },
+  options: { dataDir?: string | undefined } = {},
 ): Promise<number> {
   const fail = (code: string, message: string) => {
     io.err.write(`spot-ingest: ${code}: ${message}\n`);
@@ -73,7 +75,7 @@ export async function processCommand(
   }
   Object.assign(body, { s3Bucket: bucket, s3Key: key });
 
-  const pipeline = await openOneShotPipeline({ storage, config });
+  const pipeline = await openOneShotPipeline({ storage, config, dataDir: options.dataDir });
   try {
     const result = await pipeline.run(fakeMessage(`process-${Date.now()}`, JSON.stringify(body)));
     const event = result.events[0];
@@ -82,6 +84,7 @@ export async function processCommand(
       if (doc === null) return fail('INTERNAL', `${where} was processed but no document was indexed`);
       const { id, ...rest } = doc;
       io.out.write(`${JSON.stringify({ id, ...rest }, null, 2)}\n`);
+      if (event.reused) io.err.write(`spot-ingest: ${reusedText(event.reused)}: not extracted again\n`);
       return 0;
     }
     if (result.error) return fail(result.error.code, result.error.message);
@@ -98,15 +101,18 @@ export function registerProcess(program: Command): void {
     .command('process')
     .description('run one file through the pipeline, one shot, and print its index document as JSON (an AWS Batch / ECS task command)')
     .argument('<target>', 's3://bucket/key (AWS credentials chain; AWS_ENDPOINT_URL_S3 honoured) or a local file path', parseTarget)
+    .option('--data-dir <dir>', 'keep state, index and extractions in <dir>/spot-ingest.db, so a later copy of the same bytes is not extracted again')
     .addHelpText('after', `
-State and index are a throw-away SQLite database: nothing is written to DynamoDB or OpenSearch.
+State and index are a throw-away SQLite database (or <dir>/spot-ingest.db with --data-dir):
+nothing is written to DynamoDB or OpenSearch. A file whose bytes were extracted before in that
+database is indexed from that extraction ("reused from …" on stderr).
 A local file is read from its directory and indexed as bucket "${LOCAL_BUCKET}", key = its file name,
 original_path = its absolute path. INGEST_MAX_FILE_BYTES applies.
 
 Exit status: 0 when the file was indexed (the document is on stdout); 1 otherwise, with
 "spot-ingest: <ERROR_CODE>: <message>" on stderr (e.g. OBJECT_NOT_FOUND); 2 on bad usage.
 `)
-    .action(async (target: ProcessTarget) => {
-      process.exitCode = await processCommand(target, loadConfig());
+    .action(async (target: ProcessTarget, opts: { dataDir?: string }) => {
+      process.exitCode = await processCommand(target, loadConfig(), undefined, { dataDir: opts.dataDir === undefined ? undefined : resolve(opts.dataDir) });
     });
 }

@@ -41,6 +41,8 @@ export interface ReplayEventResult {
   warnings: string[];
   /** Milliseconds per pipeline step. */
   steps: Record<string, number>;
+  /** Indexed from an earlier extraction of the same bytes: where it was made, and what that saved. */
+  reused: { from: string; savedPages: number; savedBedrockTokens: number } | null;
 }
 
 export interface ReplayMessageResult {
@@ -164,6 +166,7 @@ export async function replayFixtures(fixtures: Fixture[], options: ReplayOptions
         events.push({
           bucket: event?.bucket ?? null, key: e.key, kind: e.kind, outcome: e.outcome, code: e.code ?? null,
           textSource: e.textSource ?? null, characters: e.characters ?? null, pages, warnings: e.warnings ?? [], steps: e.steps ?? {},
+          reused: e.reused ?? null,
         });
       }
       messages.push({
@@ -206,7 +209,7 @@ export function formatReport(report: ReplayReport): string {
       const steps = Object.entries(e.steps).map(([step, ms]) => `${step} ${ms}`).join(', ');
       const code = e.code ?? (e.outcome === 'retry' || e.outcome === 'dead-letter' ? (m.error?.code ?? '') : '');
       rows.push([
-        i === 0 ? m.messageId : '', key, e.outcome, e.textSource ?? '—',
+        i === 0 ? m.messageId : '', key, e.reused ? `${e.outcome} (reused)` : e.outcome, e.textSource ?? '—',
         e.characters === null ? '—' : String(e.characters), e.pages === null ? '—' : String(e.pages), steps || '—', code,
       ]);
     });
@@ -215,6 +218,12 @@ export function formatReport(report: ReplayReport): string {
   const counts = MESSAGE_OUTCOMES.filter((o) => report.counts[o]).map((o) => `${report.counts[o]} ${o}`).join(', ');
   const n = report.messages.length;
   out.push(`${n} message${n === 1 ? '' : 's'} from ${report.files}: ${counts || 'nothing replayed'}${report.interrupted ? ' (interrupted)' : ''}`);
+  const reused = report.messages.flatMap((m) => m.events).filter((e) => e.reused !== null);
+  if (reused.length > 0) {
+    const pages = reused.reduce((a, e) => a + e.reused!.savedPages, 0);
+    out.push(`${reused.length} ${reused.length === 1 ? 'document' : 'documents'} reused from an earlier extraction of the same bytes (${pages} ${pages === 1 ? 'page' : 'pages'} not read again):`);
+    for (const e of reused) out.push(`  ${e.key} ← ${e.reused!.from}`);
+  }
   const failures = report.messages.filter((m) => m.error !== null && FAILED.has(m.outcome));
   for (const m of failures) out.push(`  ${m.outcome} ${m.messageId}: ${m.error!.code}: ${m.error!.message}`);
   if (report.database !== null) out.push(`state and index kept in ${report.database}`);

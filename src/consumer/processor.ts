@@ -30,6 +30,8 @@ export interface EventSummary {
   embedded?: string;
   warnings?: string[];
   steps?: Record<string, number>;
+  /** The document was indexed from an earlier extraction of the same bytes (docs/design.md §5 "content records"). */
+  reused?: { from: string; savedPages: number; savedBedrockTokens: number };
 }
 
 export interface JobResult {

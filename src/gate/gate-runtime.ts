@@ -1,10 +1,11 @@
 /**
  * Puts the runtime's ports behind the gate's circuits (docs/design.md §4 "outages"): the state table
- * (DynamoDB), the index (OpenSearch) and object storage (S3: downloads, thumbnails, checkpoints)
+ * (DynamoDB, content records included), the index (OpenSearch) and object storage (S3: downloads, thumbnails, checkpoints)
  * each get one circuit with the runtime's probe. A runtime without probes (local mode: everything
  * in-process) is returned as it is.
  */
 import type { CheckpointPort } from '../pipeline/ports/checkpoint.ts';
+import type { ContentStore } from '../pipeline/ports/content.ts';
 import type { IndexPort } from '../pipeline/ports/index.ts';
 import type { StatePort } from '../pipeline/ports/state.ts';
 import type { StoragePort } from '../pipeline/ports/storage.ts';
@@ -19,6 +20,7 @@ export function gateRuntime(runtime: Runtime, gate: DependencyGate, defaultBucke
   if (probes.dynamodb) {
     const circuit = gate.add('dynamodb', probes.dynamodb);
     out.state = guard<StatePort>(runtime.state, circuit, ['claim', 'renew', 'complete', 'fail', 'dropLease', 'markExtracting', 'get']);
+    out.contents = guard<ContentStore>(runtime.contents, circuit, ['get', 'keep']);
   }
   if (probes.opensearch) {
     const circuit = gate.add('opensearch', probes.opensearch);

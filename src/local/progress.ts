@@ -17,10 +17,17 @@ export function printProgress(out: NodeJS.WritableStream, message: QueueMessage,
       'characters' in e && typeof e.characters === 'number' ? `${e.characters} chars` : undefined,
       'pages' in e && typeof e.pages === 'number' ? `${e.pages} ${e.pages === 1 ? 'page' : 'pages'}` : undefined,
       'ocrConfidence' in e && typeof e.ocrConfidence === 'number' ? `OCR confidence ${e.ocrConfidence}` : undefined,
+      'reused' in e && e.reused ? reusedText(e.reused) : undefined,
       'warnings' in e && e.warnings ? `⚠ ${e.warnings.join(', ')}` : undefined,
       result.error && outcome !== 'done' ? `${result.error.code}: ${result.error.message}` : undefined,
       steps ? `(${steps})` : undefined,
     ].filter(Boolean).join('  ');
     out.write(`${MARK[outcome]} ${outcome.padEnd(11)} ${e.key}  ${detail}\n`);
   }
+}
+
+/** "reused from s3://b/k (saved 3 pages, 1200 Bedrock tokens)": the document was indexed from an earlier extraction of the same bytes. */
+export function reusedText(reused: { from: string; savedPages: number; savedBedrockTokens: number }): string {
+  const saved = [`${reused.savedPages} ${reused.savedPages === 1 ? 'page' : 'pages'}`, ...(reused.savedBedrockTokens > 0 ? [`${reused.savedBedrockTokens} Bedrock tokens`] : [])];
+  return `reused from ${reused.from} (saved ${saved.join(', ')})`;
 }

@@ -24,6 +24,9 @@ export const ACTIVITY_METRICS = {
   bedrockCostUsd: 'BedrockCostUsd',
   bedrockBudgetSpentUsd: 'BedrockBudgetSpentUsd',
   openCircuits: 'OpenCircuits',
+  reusedDocuments: 'ReusedDocuments',
+  reuseSavedPages: 'ReuseSavedPages',
+  reuseSavedBedrockTokens: 'ReuseSavedBedrockTokens',
 } as const;
 
 /** At most this many activity metrics per line (EMF allows 100 per directive; Backlog and InFlight come too). */
@@ -78,6 +81,15 @@ export class EmfActivity {
           break;
         case 'spot_ingest_bedrock_budget_spent_usd':
           out.push({ name: ACTIVITY_METRICS.bedrockBudgetSpentUsd, value: total(values), unit: 'None' });
+          break;
+        case 'spot_ingest_reused_documents_total':
+          out.push({ name: ACTIVITY_METRICS.reusedDocuments, value: delta('rd', total(values)), unit: 'Count' });
+          break;
+        case 'spot_ingest_reuse_saved_pages_total':
+          out.push({ name: ACTIVITY_METRICS.reuseSavedPages, value: delta('rp', total(values)), unit: 'Count' });
+          break;
+        case 'spot_ingest_reuse_saved_bedrock_tokens_total':
+          out.push({ name: ACTIVITY_METRICS.reuseSavedBedrockTokens, value: delta('rt', total(values)), unit: 'Count' });
           break;
         case 'spot_ingest_dependency_up':
           open += values.filter((v) => v.value === 0).length;

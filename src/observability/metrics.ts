@@ -74,6 +74,21 @@ export class Metrics {
     help: '1 while the Bedrock circuit breaker is open (embedding calls fail fast; messages are retried)',
     registers: [this.registry],
   });
+  readonly reusedDocuments = new Counter({
+    name: 'spot_ingest_reused_documents_total',
+    help: 'Documents indexed from an earlier extraction of the same bytes (no extraction, OCR or Bedrock call)',
+    registers: [this.registry],
+  });
+  readonly reuseSavedPages = new Counter({
+    name: 'spot_ingest_reuse_saved_pages_total',
+    help: 'PDF and image pages not read again because their document was reused',
+    registers: [this.registry],
+  });
+  readonly reuseSavedBedrockTokens = new Counter({
+    name: 'spot_ingest_reuse_saved_bedrock_tokens_total',
+    help: 'Bedrock input tokens not spent again because their document was reused',
+    registers: [this.registry],
+  });
   readonly embeddingsDeferred = new Counter({
     name: 'spot_ingest_embeddings_deferred_total',
     help: 'Documents indexed without vectors because the daily Bedrock budget was spent (embedding_pending)',

@@ -23,6 +23,8 @@ export interface EmbedInput {
 export interface EmbedResult {
   fields: EmbeddingFields;
   warnings: string[];
+  /** What the calls cost: Bedrock input tokens and images (what reusing the vectors saves). */
+  usage: { inputTokens: number; images: number };
 }
 
 /** Codes that lose one vector, not the document. */
@@ -31,13 +33,14 @@ const INPUT_REFUSED = new Set(['EMBEDDING_REJECTED', 'EMBEDDING_IMAGE_UNUSABLE']
 export async function embedDocument(service: EmbeddingService, input: EmbedInput): Promise<EmbedResult> {
   const warnings: string[] = [];
   const fields: EmbeddingFields = {};
+  const usage = { inputTokens: 0, images: 0 };
   const wantsText = service.text !== null && input.text.trim() !== '';
   const wantsImage = service.image !== null && input.imagePath != null;
-  if (!wantsText && !wantsImage) return { fields, warnings };
+  if (!wantsText && !wantsImage) return { fields, warnings, usage };
   const options = input.signal ? { signal: input.signal } : {};
   const deferred = (): EmbedResult => {
     warnings.push(`EMBEDDING_DEFERRED: the daily Bedrock budget (INGEST_BEDROCK_DAILY_BUDGET_USD) is spent; indexed without vectors until "spot-ingest reembed"`);
-    return { fields: { embedding_pending: true }, warnings };
+    return { fields: { embedding_pending: true }, warnings, usage };
   };
   if (service.paused) return deferred();
 
@@ -45,6 +48,7 @@ export async function embedDocument(service: EmbeddingService, input: EmbedInput
     try {
       const result = await service.embedText(input.text, 'document', options);
       fields.text_embedding = result.vector;
+      usage.inputTokens += result.inputTokens;
       fields.text_embedding_truncated = result.truncated;
       if (result.truncated) {
         warnings.push(`EMBEDDING_TEXT_TRUNCATED: the text vector is made from the first ${result.charsUsed} of ${input.text.length} characters (the model's input limit)`);
@@ -59,12 +63,15 @@ export async function embedDocument(service: EmbeddingService, input: EmbedInput
     const embedder = service.image!;
     try {
       const image = await prepareImage(input.imagePath!, { maxSide: embedder.model.maxImageSide, ...options });
-      fields.image_embedding = (await service.embedImage(image, options)).vector;
+      const result = await service.embedImage(image, options);
+      fields.image_embedding = result.vector;
+      usage.inputTokens += result.inputTokens;
+      usage.images += 1;
     } catch (err) {
       if (!isIngestError(err) || !INPUT_REFUSED.has(err.code)) throw err;
       warnings.push(`EMBEDDING_IMAGE_REJECTED: ${err.message}`);
     }
   }
   fields.embedding_pending = false;
-  return { fields, warnings };
+  return { fields, warnings, usage };
 }

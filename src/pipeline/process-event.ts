@@ -18,6 +18,9 @@ import type { CheckpointPort } from './ports/checkpoint.ts';
 import { JobCheckpoint } from './job-checkpoint.ts';
 import type { EmbeddingService } from '../adapters/embedder/embedding-service.ts';
 import { embedDocument } from './embed-document.ts';
+import type { ContentReuse } from './content-reuse.ts';
+import type { StoredContent, StoredVectors } from './ports/content.ts';
+import { contentOf, extractionOf, notReusable, vectorFieldsOf } from './stored-content.ts';
 
 export interface PipelineDeps {
   state: StatePort;
@@ -38,6 +41,8 @@ export interface PipelineDeps {
   embeddings?: EmbeddingService;
   /** OCR pages under this mean confidence get a warning. */
   ocrLowConfidence: number;
+  /** Reuse of earlier extractions of the same bytes (INGEST_REUSE); undefined ⇒ every file is extracted. */
+  reuse?: ContentReuse;
   metrics?: Metrics;
 }
 
@@ -142,49 +147,41 @@ export async function processEvent(event: FileEvent, deps: PipelineDeps, ctx: Jo
     }
     const type = await timer.time('detect', () => detectType(path!, { fileName: event.key, ...(event.mimeType ? { declaredMime: event.mimeType } : {}) }));
     const id = documentId(event.bucket, event.key);
-    if (deps.checkpoints && (type.category === 'pdf' || type.category === 'image')) {
-      // only a redelivered message can have an earlier attempt's pages: no lookup on first delivery
-      const resumed = receiveCount > 1 ? await timer.time('checkpoint', () => deps.checkpoints!.load(id, file.sha256, { signal: ctx.signal })) : [];
-      if (resumed.length > 0) log.info({ pages: resumed.length }, 'resuming from a checkpoint');
-      checkpoint = new JobCheckpoint({ port: deps.checkpoints, documentId: id, sha256: file.sha256, resumed, log });
+    const reuse = deps.reuse;
+    const acquired = reuse ? await timer.time('reuse', () => reuse.acquire(reuse.key(file.sha256, type.mime), ctx.signal)) : undefined;
+    let content: StoredContent;
+    if (acquired?.kind === 'hit') {
+      content = acquired.content;
+      log.info({ from: content.from, savedPages: content.cost.pages, savedBedrockTokens: content.cost.bedrockInputTokens }, 'same content extracted before: indexed from that extraction');
+    } else {
+      try {
+        const made = await makeContent();
+        content = made;
+        const rejected = acquired ? notReusable(made) : null;
+        const kept = acquired ? await acquired.settle(rejected === null ? made : null, { signal: ctx.signal }) : null;
+        if (rejected !== null) log.info({ reason: rejected }, 'extraction not kept for reuse');
+        if (kept?.kept === 'no') log.info({ reason: kept.reason }, 'extraction not kept for reuse');
+        if (kept?.kept === 'theirs') log.info({ from: kept.content.from }, 'the same content was extracted elsewhere at the same time: indexed from the extraction kept first');
+        if (kept) content = kept.content;
+      } catch (err) {
+        await acquired?.settle(null);
+        throw err;
+      }
     }
-    const pages = checkpoint;
-    // the crash guard: an attempt that dies with the process while a parser runs on the file is
-    // counted at the next claim (plain text is decoded by our own bounded code: no mark, no write)
-    const guarded = CRASH_GUARDED.has(type.category);
-    if (guarded) await state.markExtracting(pk, owner, true, { signal: ctx.signal });
-    const extraction = await timer.time('extract', () =>
-      extractContent(path!, type, {
-        signal: ctx.signal, reader: deps.reader, lowConfidence: deps.ocrLowConfidence,
-        onPage: (page) => {
-          metrics?.pages.inc({ source: page.source });
-          ctx.pageDone?.();
-          pages?.onPage(page);
-        },
-        ...(pages && pages.size > 0 ? { resume: pages.resumed } : {}),
-      }),
-    );
-    if (guarded) await state.markExtracting(pk, owner, false, { signal: ctx.signal });
-    for (const [name, ms] of Object.entries(extraction.substeps ?? {})) timer.steps[`extract.${name}`] = ms;
+    const reused = acquired?.kind === 'hit';
     let storedThumbnail: string | null = null;
     const thumbnails = deps.thumbnails;
-    const image = extraction.thumbnail;
+    const image = content.thumbnail;
     if (thumbnails && image) {
+      // every document has its own copy: deleting one copy's document never touches another's thumbnail
       storedThumbnail = thumbnailKey(thumbnails, id);
       const key = storedThumbnail;
       await timer.time('thumbnail', () =>
         thumbnails.storage.put(thumbnails.bucket, key, Buffer.from(image.buffer, image.byteOffset, image.byteLength), 'image/webp', { signal: ctx.signal }),
       );
     }
-    const embeddings = deps.embeddings;
-    const embedded = embeddings?.enabled
-      ? await timer.time('embed', () => embedDocument(embeddings, {
-        text: extraction.text, signal: ctx.signal, ...(type.category === 'image' ? { imagePath: path! } : {}),
-      }))
-      : undefined;
-    const warnings = [...extraction.warnings, ...(embedded?.warnings ?? [])];
-    if (embedded?.fields.embedding_pending) metrics?.embeddingsDeferred.inc();
-    const doc = { ...buildDocument(event, file, type, { ...extraction, warnings }, storedThumbnail), ...embedded?.fields };
+    const warnings = content.warnings;
+    const doc = { ...buildDocument(event, file, type, extractionOf(content), storedThumbnail), ...vectorFieldsOf(content) };
     await timer.time('index', () => index.upsert(doc, { signal: ctx.signal }));
     await timer.time('record', () =>
       state.complete({
@@ -194,16 +191,60 @@ export async function processEvent(event: FileEvent, deps: PipelineDeps, ctx: Jo
       }),
     );
     await checkpoint?.clear();
+    if (reused) {
+      metrics?.reusedDocuments.inc();
+      metrics?.reuseSavedPages.inc(content.cost.pages);
+      metrics?.reuseSavedBedrockTokens.inc(content.cost.bedrockInputTokens);
+    }
     if (warnings.length > 0) log.info({ warnings }, 'indexed with warnings');
     return summary('done', {
-      textSource: extraction.textSource, characters: extraction.text.length,
-      ...(extraction.pageCount !== null ? { pages: extraction.pageCount } : {}),
-      ...(extraction.ocrConfidence !== null ? { ocrConfidence: extraction.ocrConfidence } : {}),
+      textSource: content.textSource, characters: content.text.length,
+      ...(content.pageCount !== null ? { pages: content.pageCount } : {}),
+      ...(content.ocrConfidence !== null ? { ocrConfidence: content.ocrConfidence } : {}),
       ...(storedThumbnail ? { thumbnailKey: storedThumbnail } : {}),
       ...(checkpoint && checkpoint.resumed.length > 0 ? { resumedPages: checkpoint.resumed.length } : {}),
-      ...(embedded ? { embedded: embeddedSummary(embedded.fields) } : {}),
+      ...(content.vectors !== null ? { embedded: embeddedSummary(content.vectors) } : {}),
       ...(warnings.length > 0 ? { warnings } : {}),
+      ...(reused ? { reused: { from: content.from, savedPages: content.cost.pages, savedBedrockTokens: content.cost.bedrockInputTokens } } : {}),
     });
+
+    /** Extraction (resuming from a checkpoint, under the crash guard) and embedding: this file's content. */
+    async function makeContent(): Promise<StoredContent> {
+      if (deps.checkpoints && (type.category === 'pdf' || type.category === 'image')) {
+        // only a redelivered message can have an earlier attempt's pages: no lookup on first delivery
+        const resumed = receiveCount > 1 ? await timer.time('checkpoint', () => deps.checkpoints!.load(id, file.sha256, { signal: ctx.signal })) : [];
+        if (resumed.length > 0) log.info({ pages: resumed.length }, 'resuming from a checkpoint');
+        checkpoint = new JobCheckpoint({ port: deps.checkpoints, documentId: id, sha256: file.sha256, resumed, log });
+      }
+      const pages = checkpoint;
+      let pagesRead = pages?.size ?? 0;
+      // the crash guard: an attempt that dies with the process while a parser runs on the file is
+      // counted at the next claim (plain text is decoded by our own bounded code: no mark, no write)
+      const guarded = CRASH_GUARDED.has(type.category);
+      if (guarded) await state.markExtracting(pk, owner, true, { signal: ctx.signal });
+      const extraction = await timer.time('extract', () =>
+        extractContent(path!, type, {
+          signal: ctx.signal, reader: deps.reader, lowConfidence: deps.ocrLowConfidence,
+          onPage: (page) => {
+            pagesRead += 1;
+            metrics?.pages.inc({ source: page.source });
+            ctx.pageDone?.();
+            pages?.onPage(page);
+          },
+          ...(pages && pages.size > 0 ? { resume: pages.resumed } : {}),
+        }),
+      );
+      if (guarded) await state.markExtracting(pk, owner, false, { signal: ctx.signal });
+      for (const [name, ms] of Object.entries(extraction.substeps ?? {})) timer.steps[`extract.${name}`] = ms;
+      const embeddings = deps.embeddings;
+      const embedded = embeddings?.enabled
+        ? await timer.time('embed', () => embedDocument(embeddings, {
+          text: extraction.text, signal: ctx.signal, ...(type.category === 'image' ? { imagePath: path! } : {}),
+        }))
+        : undefined;
+      if (embedded?.fields.embedding_pending) metrics?.embeddingsDeferred.inc();
+      return contentOf({ from: `s3://${pk}`, extraction, embedded, pagesRead });
+    }
   } catch (err) {
     const error = classifyError(err);
     // a job given up for now (released, aborted, transient failure) leaves its pages for the next attempt
@@ -218,7 +259,7 @@ export async function processEvent(event: FileEvent, deps: PipelineDeps, ctx: Jo
   }
 }
 
-function embeddedSummary(fields: { text_embedding?: number[] | null; image_embedding?: number[] | null; embedding_pending?: boolean }): string {
+function embeddedSummary(fields: StoredVectors): string {
   if (fields.embedding_pending) return 'pending';
   const parts = [fields.text_embedding ? 'text' : '', fields.image_embedding ? 'image' : ''].filter(Boolean);
   return parts.length > 0 ? parts.join('+') : 'none';

@@ -6,6 +6,7 @@ import { classifyError } from '../core/classify.ts';
 import type { Runtime } from './runtime.ts';
 import { createOpenSearchIndex } from '../adapters/index/create-opensearch.ts';
 import { DynamoDbState } from '../adapters/state/dynamodb.ts';
+import { DynamoDbContents } from '../adapters/content/dynamodb.ts';
 import { S3Storage } from '../adapters/storage/s3.ts';
 import { StorageCheckpoints } from '../adapters/checkpoint/storage.ts';
 import { createAwsClients } from '../adapters/aws/clients.ts';
@@ -41,13 +42,17 @@ export async function createAwsRuntime(config: Config, logger: Logger, models: C
     const storage = new S3Storage(clients.s3);
     const thumbnails = config.thumbnailBucket ? { storage, bucket: config.thumbnailBucket, prefix: config.thumbnailPrefix } : undefined;
     const checkpoints = config.checkpointBucket ? new StorageCheckpoints(storage, config.checkpointBucket, config.checkpointPrefix) : undefined;
-    if (!checkpoints) logger.info('no INGEST_CHECKPOINT_BUCKET (nor INGEST_THUMBNAIL_BUCKET): long jobs that are released start over');
+    if (!checkpoints) logger.info('no INGEST_CHECKPOINT_BUCKET (nor INGEST_THUMBNAIL_BUCKET): long jobs that are released start over, and extractions too large for a state-table item are not kept for reuse');
+    const contents = new DynamoDbContents({
+      client: clients.dynamodb, table: config.stateTable!,
+      ...(config.checkpointBucket ? { objects: { storage, bucket: config.checkpointBucket, prefix: config.contentPrefix } } : {}),
+    });
     const probes = {
       opensearch: async (signal: AbortSignal) => void (await index.describeIndex({ signal })),
       dynamodb: (signal: AbortSignal) => state.probe(signal),
       s3: (bucket: string, signal: AbortSignal) => storage.probeBucket(bucket, signal),
     };
-    return { mode: 'aws', sqs: clients.sqs, queueUrl, dlqUrl, maxReceiveCount, probes, storage, ...(thumbnails ? { thumbnails } : {}), ...(checkpoints ? { checkpoints } : {}), state, index, close };
+    return { mode: 'aws', sqs: clients.sqs, queueUrl, dlqUrl, maxReceiveCount, probes, storage, ...(thumbnails ? { thumbnails } : {}), ...(checkpoints ? { checkpoints } : {}), state, contents, index, close };
   } catch (err) {
     await close();
     throw err;

@@ -4,6 +4,7 @@ import type { Config } from '../config.ts';
 import { SqliteIndex } from '../adapters/index/sqlite.ts';
 import { openDatabase } from '../adapters/sqlite/open.ts';
 import { SqliteState } from '../adapters/state/sqlite.ts';
+import { SqliteContents } from '../adapters/content/sqlite.ts';
 import { S3Storage } from '../adapters/storage/s3.ts';
 import { DirectoryStorage } from '../adapters/storage/directory.ts';
 import type { ThumbnailTarget } from '../pipeline/process-event.ts';
@@ -57,6 +58,7 @@ export async function createLocalRuntime(config: Config, logger: Logger, out: No
     thumbnails: localThumbnails(config),
     checkpoints: localCheckpoints(config),
     state,
+    contents: new SqliteContents(db),
     index,
     async started() {
       const seeded = await seedSamples({ dataDir: config.dataDir, sqs: stack.clients.sqs, s3: stack.clients.s3, queueUrl: stack.queueUrl, bucket: stack.bucket });

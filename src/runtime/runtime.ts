@@ -4,6 +4,7 @@ import type { StatePort } from '../pipeline/ports/state.ts';
 import type { StoragePort } from '../pipeline/ports/storage.ts';
 import type { ThumbnailTarget } from '../pipeline/process-event.ts';
 import type { CheckpointPort } from '../pipeline/ports/checkpoint.ts';
+import type { ContentStore } from '../pipeline/ports/content.ts';
 import type { JobResult } from '../consumer/processor.ts';
 import type { QueueMessage } from '../consumer/queue-message.ts';
 import type { MessageOutcome } from '../core/outcome.ts';
@@ -36,6 +37,8 @@ export interface Runtime {
   /** Where finished pages of long jobs are kept for the next attempt; undefined ⇒ no checkpoints. */
   checkpoints?: CheckpointPort;
   state: StatePort;
+  /** Content records, kept extractions by sha256 (the state table, or the local database). */
+  contents: ContentStore;
   index: IndexPort;
   /** Called once the consumer is receiving (local mode seeds its samples here). */
   started?(): Promise<void>;

@@ -75,7 +75,7 @@ test('a directory of fixtures: the table lists every message with its outcome, a
     assert.ok(row, `a row for ${name} in:\n${r.stdout}`);
     if (want.key) assert.ok(row.includes(want.key), row);
     assert.match(row, new RegExp(`\\s${want.outcome}\\s`), row);
-    if (want.textSource) assert.match(row, new RegExp(`\\s${want.textSource}\\s+${want.characters}\\s+—\\s+claim \\d+, download \\d+, detect \\d+, extract \\d+, index \\d+, record \\d+`), row);
+    if (want.textSource) assert.match(row, new RegExp(`\\s${want.textSource}\\s+${want.characters}\\s+—\\s+claim \\d+, download \\d+, detect \\d+, reuse \\d+, extract \\d+, index \\d+, record \\d+`), row);
     if (want.code) assert.match(row, new RegExp(`${want.code}$`), row);
   }
   assert.ok(!lines.some((l) => l.startsWith('README.txt')), 'only *.json files are fixtures');
@@ -117,7 +117,7 @@ test('--json prints the same results, machine-readable', async () => {
       assert.equal(e.textSource, want.textSource);
       assert.equal(e.characters, want.characters);
       assert.equal(e.pages, null);
-      assert.deepEqual(Object.keys(e.steps), ['claim', 'download', 'detect', 'extract', 'index', 'record']);
+      assert.deepEqual(Object.keys(e.steps), ['claim', 'download', 'detect', 'reuse', 'extract', 'index', 'record']);
     }
     if (want.code) assert.equal(e.code, want.code);
   }

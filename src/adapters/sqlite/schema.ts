@@ -73,7 +73,16 @@ ALTER TABLE state_records ADD COLUMN extractingSince TEXT;
 ALTER TABLE state_records ADD COLUMN crashes INTEGER;
 `;
 
-const MIGRATIONS: readonly string[] = [V1, V2];
+/** Version 3: content records, kept extractions by sha256 and settings (docs/design.md §5). */
+const V3 = `
+CREATE TABLE IF NOT EXISTS contents (
+  pk        TEXT PRIMARY KEY NOT NULL,
+  body      BLOB NOT NULL,
+  createdAt TEXT NOT NULL
+) STRICT;
+`;
+
+const MIGRATIONS: readonly string[] = [V1, V2, V3];
 
 /** The schema version this release writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

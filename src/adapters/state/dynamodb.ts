@@ -247,7 +247,7 @@ export class DynamoDbState {
 
 type PutInput = ConstructorParameters<typeof PutCommand>[0];
 
-function isConditionalCheckFailed(err: unknown): boolean {
+export function isConditionalCheckFailed(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { name?: unknown }).name === 'ConditionalCheckFailedException';
 }
 

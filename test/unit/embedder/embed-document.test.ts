@@ -68,11 +68,13 @@ test('text and image vectors reach the fields; a truncated text is said so', asy
   assert.equal(r.fields.embedding_pending, false);
   assert.match(r.warnings[0]!, /^EMBEDDING_TEXT_TRUNCATED: .*first 10 of 15 characters/);
   assert.deepEqual(calls, [{ text: 'a long document', purpose: 'document' }]);
+  // what the calls cost (what a reuse of these vectors saves): the text model's 1000 tokens, one image
+  assert.deepEqual(r.usage, { inputTokens: 1000, images: 1 });
 });
 
 test('empty text gets no vector and no call; nothing wanted ⇒ no fields at all', async () => {
   const { s, calls } = service();
-  assert.deepEqual(await embedDocument(s, { text: '  \n ' }), { fields: {}, warnings: [] });
+  assert.deepEqual(await embedDocument(s, { text: '  \n ' }), { fields: {}, warnings: [], usage: { inputTokens: 0, images: 0 } });
   assert.equal(calls.length, 0);
 });
 

@@ -61,7 +61,7 @@ describe('loadFixtures', () => {
 });
 
 const event = (o: Partial<ReplayEventResult> & Pick<ReplayEventResult, 'key' | 'outcome'>): ReplayEventResult => ({
-  bucket: 'uploads', kind: 'upsert', code: null, textSource: null, characters: null, pages: null, warnings: [], steps: {}, ...o,
+  bucket: 'uploads', kind: 'upsert', code: null, textSource: null, characters: null, pages: null, warnings: [], steps: {}, reused: null, ...o,
 });
 const message = (o: Partial<ReplayMessageResult> & Pick<ReplayMessageResult, 'messageId' | 'outcome'>): ReplayMessageResult => ({
   fixture: `/f/${o.messageId}`, index: 0, error: null, test: false, events: [], ...o,
