@@ -144,7 +144,8 @@ test('/healthz answers while both pool workers are busy with OCR (its latency: n
   const ids: string[] = [];
   for (let i = 0; i < 4; i++) {
     const key = `busy/scan-${i}.pdf`;
-    await putObject(stack.s3, stack.bucket, key, scan);
+    // other bytes each (a comment after %%EOF): copies of one file would be extracted once (reuse by content)
+    await putObject(stack.s3, stack.bucket, key, Buffer.concat([scan, Buffer.from(`\n% copy ${i}\n`)]));
     ids.push(await send(stack.sqs, stack.queueUrl, nativeEvent(stack.bucket, key)));
   }
   await waitFor(async () => (await metric('spot_ingest_pool_busy_workers')) === 2, { what: 'both pool workers busy', timeoutMs: 30_000 });

@@ -19,6 +19,7 @@ import { createE2eStack, stopDaemonAndClose, type E2eStack } from '../support/e2
 import { nativeEvent } from '../support/events.ts';
 import { freePort } from '../support/free-port.ts';
 import { waitFor } from '../support/wait-for.ts';
+import { readMetric } from '../support/metrics.ts';
 
 let bedrock: BedrockStandIn;
 
@@ -55,14 +56,7 @@ async function start(prefix: string, extra: Record<string, string> = {}, maxRece
 
 const docOf = (r: Running, key: string) => r.stack.recorder.documents(r.stack.index).get(documentId(r.stack.bucket, key));
 
-async function metric(r: Running, name: string, labels = ''): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${r.port}/metrics`)).text();
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
-    .filter((l) => l.includes(labels))
-    .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
-}
+const metric = (r: Running, name: string, labels = '') => readMetric(r.port, name, labels);
 
 async function uploadTexts(r: Running, prefix: string, texts: string[]): Promise<string[]> {
   const keys: string[] = [];

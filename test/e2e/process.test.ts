@@ -95,6 +95,29 @@ test('s3://bucket/key against the S3 emulator', async () => {
   }
 });
 
+test('--data-dir keeps the extraction: a copy of the same bytes under another name is indexed from it, and stderr says so', async () => {
+  const dataDir = join(dir, 'kept');
+  const first = join(dir, '見積書 original.txt');
+  const copy = join(dir, '見積書 copy.txt');
+  await writeFile(first, sjis(TEXT));
+  await writeFile(copy, sjis(TEXT));
+  const a = await runCli(['process', first, '--data-dir', dataDir], env());
+  assert.equal(a.code, 0, a.stderr);
+  assert.doesNotMatch(a.stderr, /reused/);
+  const b = await runCli(['process', copy, '--data-dir', dataDir], env());
+  assert.equal(b.code, 0, b.stderr);
+  assert.match(b.stderr, /reused from s3:\/\/local\/見積書 original\.txt \(saved 0 pages\): not extracted again/);
+  const docA = JSON.parse(a.stdout) as IndexDocument;
+  const docB = JSON.parse(b.stdout) as IndexDocument;
+  assert.equal(docB.key, '見積書 copy.txt');
+  assert.equal(docB.original_path, copy);
+  assert.equal(docB.content, docA.content);
+  assert.equal(docB.encoding, 'shift_jis');
+  // without --data-dir nothing is kept between runs
+  const c = await runCli(['process', copy], env());
+  assert.doesNotMatch(c.stderr, /reused/);
+});
+
 test('bad usage exits 2', async () => {
   const r = await runCli(['process', 's3://only-a-bucket'], env());
   assert.equal(r.code, 2);

@@ -160,6 +160,30 @@ test('an array of bodies in one file, an s3:TestEvent, and a key escaping the di
   ]);
 });
 
+test('copies under other keys are indexed from the first one’s extraction, and the table says so', async () => {
+  await put(join(files, 'uploads', '2025', '請求書.txt'), UTF8_TEXT);
+  await put(join(files, 'uploads', 'archive', '請求書 copy.txt'), UTF8_TEXT);
+  const path = join(dir, 'copies.json');
+  await writeFile(path, JSON.stringify(['経理/請求書 2026-11.txt', '2025/請求書.txt', 'archive/請求書 copy.txt'].map((key) => ({ eventType: 'FILE_UPLOADED', s3Bucket: 'uploads', s3Key: key }))));
+  const table = await runCli(['replay', path, '--files', files], env());
+  assert.equal(table.code, 0, table.stdout + table.stderr);
+  assert.match(table.stdout, /2025\/請求書\.txt\s+done \(reused\)/);
+  assert.match(table.stdout, /archive\/請求書 copy\.txt\s+done \(reused\)/);
+  assert.doesNotMatch(table.stdout, /2026-11\.txt\s+done \(reused\)/, 'the first one was extracted');
+  assert.match(table.stdout, /2 documents reused from an earlier extraction of the same bytes/);
+  assert.match(table.stdout, /2025\/請求書\.txt ← s3:\/\/uploads\/経理\/請求書 2026-11\.txt/);
+  const json = await runCli(['replay', path, '--files', files, '--json'], env());
+  const events = (JSON.parse(json.stdout) as { messages: Array<{ events: Array<{ key: string; characters: number; steps: Record<string, number>; reused: { from: string } | null }> }> }).messages.map((m) => m.events[0]!);
+  assert.deepEqual(events.map((e) => e.reused?.from ?? null), [null, 's3://uploads/経理/請求書 2026-11.txt', 's3://uploads/経理/請求書 2026-11.txt']);
+  assert.deepEqual(events.map((e) => e.characters), [UTF8_TEXT.length, UTF8_TEXT.length, UTF8_TEXT.length]);
+  assert.equal(events[1]!.steps.extract, undefined, 'no extraction for a reused copy');
+  // INGEST_REUSE=off: every copy is extracted
+  const off = await runCli(['replay', path, '--files', files, '--json'], env({ INGEST_REUSE: 'off' }));
+  const offEvents = (JSON.parse(off.stdout) as { messages: Array<{ events: Array<{ reused: unknown; steps: Record<string, number> }> }> }).messages.map((m) => m.events[0]!);
+  assert.deepEqual(offEvents.map((e) => e.reused), [null, null, null]);
+  assert.ok(offEvents.every((e) => e.steps.extract !== undefined));
+});
+
 test('bad usage exits 2 with the reason', async () => {
   const noFiles = await runCli(['replay', fixtures, '--files', join(dir, 'no-such-dir')], env());
   assert.equal(noFiles.code, 2);

@@ -39,6 +39,19 @@ test('one page is singular; warnings are listed; an event without details prints
   ]);
 });
 
+test('a reused document says where its extraction was made and what that saved', () => {
+  assert.deepEqual(lines('done', {
+    outcome: 'done',
+    events: [
+      { key: '2025/scan.pdf', kind: 'upsert', outcome: 'done', textSource: 'ocr', characters: 120, pages: 3, reused: { from: 's3://b/2024/scan.pdf', savedPages: 3, savedBedrockTokens: 410 }, steps: { reuse: 2, index: 4 } },
+      { key: 'copy.txt', kind: 'upsert', outcome: 'done', textSource: 'text-layer', characters: 9, reused: { from: 's3://b/a.txt', savedPages: 1, savedBedrockTokens: 0 } },
+    ],
+  }), [
+    '✔ done        2025/scan.pdf  ocr  120 chars  3 pages  reused from s3://b/2024/scan.pdf (saved 3 pages, 410 Bedrock tokens)  (reuse 2ms, index 4ms)',
+    '✔ done        copy.txt  text-layer  9 chars  reused from s3://b/a.txt (saved 1 page)',
+  ]);
+});
+
 test('a failed message names its error code and message on every event line', () => {
   const error = transient('DEPENDENCY_UNAVAILABLE', 'DynamoDB did not answer');
   assert.deepEqual(lines('retry', { outcome: 'retry', error, events: [{ key: 'a.txt', kind: 'upsert', outcome: 'retry' }] }), [
