@@ -1,7 +1,7 @@
 /**
  * One CloudWatch dashboard for the fleet: backlog and instances, messages in flight, outcomes by
- * kind, step timings, OCR pages per second, Bedrock tokens and cost, open dependency circuits, and
- * the dead letters. The daemon's metrics come from its EMF lines (src/observability/emf*.ts).
+ * kind, step timings, OCR pages per second, Bedrock tokens and cost, open dependency circuits,
+ * copies reused by content, and the dead letters. The daemon's metrics come from its EMF lines (src/observability/emf*.ts).
  */
 import { Duration } from 'aws-cdk-lib';
 import { Dashboard, GraphWidget, MathExpression, SingleValueWidget, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
@@ -9,7 +9,7 @@ import { Construct } from 'constructs';
 import { daemonMetric, groupMetric, PERIOD, queueMetric } from './metrics.ts';
 
 export const OUTCOMES = ['done', 'duplicate', 'stale', 'retry', 'dead-letter', 'released'] as const;
-export const STEPS = ['claim', 'download', 'extract', 'embed', 'thumbnail', 'index', 'record'] as const;
+export const STEPS = ['claim', 'download', 'reuse', 'extract', 'embed', 'thumbnail', 'index', 'record'] as const;
 
 export interface FleetDashboardProps {
   queueName: string;
@@ -57,7 +57,13 @@ export class FleetDashboard extends Construct {
       new GraphWidget({ title: 'Open dependency circuits', left: [daemon('OpenCircuits', 'Maximum', 'open circuits (worst instance)')], width: 8 }),
     );
     this.dashboard.addWidgets(
-      new SingleValueWidget({ title: 'Dead letters', metrics: [queueMetric('ApproximateNumberOfMessagesVisible', props.dlqName, 'Maximum').with({ label: 'in the DLQ' })], width: 24 }),
+      new GraphWidget({
+        title: 'Copies reused (not extracted again)',
+        left: [daemon('ReusedDocuments', 'Sum', 'documents reused'), daemon('ReuseSavedPages', 'Sum', 'pages not read again')],
+        right: [daemon('ReuseSavedBedrockTokens', 'Sum', 'Bedrock tokens saved')],
+        width: 12,
+      }),
+      new SingleValueWidget({ title: 'Dead letters', metrics: [queueMetric('ApproximateNumberOfMessagesVisible', props.dlqName, 'Maximum').with({ label: 'in the DLQ' })], width: 12 }),
     );
   }
 }

@@ -14,7 +14,7 @@ import { InstanceRole } from './instance-role.ts';
 import { Queues } from './queues.ts';
 import { Scaling } from './scaling.ts';
 import { StateTable } from './state-table.ts';
-import { CHECKPOINT_PREFIX, StorageBucket, THUMBNAIL_PREFIX } from './storage-bucket.ts';
+import { CHECKPOINT_PREFIX, CONTENT_PREFIX, StorageBucket, THUMBNAIL_PREFIX } from './storage-bucket.ts';
 import { TrialDomain } from './trial-domain.ts';
 
 /** Two-vCPU types of several families: spot capacity is drawn from whichever pool is deepest. */
@@ -71,6 +71,7 @@ export class SpotIngestStack extends Stack {
         INGEST_THUMBNAIL_BUCKET: storage.bucket.bucketName,
         INGEST_THUMBNAIL_PREFIX: THUMBNAIL_PREFIX,
         INGEST_CHECKPOINT_PREFIX: CHECKPOINT_PREFIX,
+        INGEST_CONTENT_PREFIX: CONTENT_PREFIX,
         INGEST_LIFECYCLE_HOOK_NAME: LIFECYCLE_HOOK_NAME,
         INGEST_SCALE_IN_PROTECTION: 'on',
         INGEST_EMF: 'on',

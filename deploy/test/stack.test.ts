@@ -39,7 +39,11 @@ test('the bucket: no public access, encrypted, TLS only, checkpoints expire', ()
   template.hasResourceProperties('AWS::S3::Bucket', {
     PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
     BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
-    LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Prefix: 'checkpoints/', ExpirationInDays: 7, Status: 'Enabled' })]) },
+    LifecycleConfiguration: { Rules: Match.arrayWith([
+      Match.objectLike({ Prefix: 'checkpoints/', ExpirationInDays: 7, Status: 'Enabled' }),
+      // large kept extractions outlive the state-table records (90 days) that name them
+      Match.objectLike({ Prefix: 'content/', ExpirationInDays: 100, Status: 'Enabled' }),
+    ]) },
   });
   template.hasResourceProperties('AWS::S3::BucketPolicy', {
     PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
@@ -61,7 +65,7 @@ test('the launch template: the AMI parameter, IMDSv2 required with a hop limit o
 test('the user data writes the daemon\'s configuration: queue, DLQ, table, index, bucket, hook, EMF, scale-in protection', () => {
   const [lt] = resources('AWS::EC2::LaunchTemplate');
   const userData = JSON.stringify((lt!.Properties.LaunchTemplateData as { UserData: unknown }).UserData);
-  for (const name of ['INGEST_QUEUE_URL', 'INGEST_DLQ_URL', 'INGEST_STATE_TABLE', 'INGEST_OPENSEARCH_URL', 'INGEST_OPENSEARCH_SIGV4=es', 'INGEST_THUMBNAIL_BUCKET', `INGEST_LIFECYCLE_HOOK_NAME=${LIFECYCLE_HOOK_NAME}`, 'INGEST_EMF=on', 'INGEST_EMF_LOG_GROUP', 'INGEST_SCALE_IN_PROTECTION=on', 'INGEST_BEDROCK_DAILY_BUDGET_USD', '/etc/spot-ingest/env']) {
+  for (const name of ['INGEST_QUEUE_URL', 'INGEST_DLQ_URL', 'INGEST_STATE_TABLE', 'INGEST_OPENSEARCH_URL', 'INGEST_OPENSEARCH_SIGV4=es', 'INGEST_THUMBNAIL_BUCKET', 'INGEST_CONTENT_PREFIX=content/', `INGEST_LIFECYCLE_HOOK_NAME=${LIFECYCLE_HOOK_NAME}`, 'INGEST_EMF=on', 'INGEST_EMF_LOG_GROUP', 'INGEST_SCALE_IN_PROTECTION=on', 'INGEST_BEDROCK_DAILY_BUDGET_USD', '/etc/spot-ingest/env']) {
     assert.ok(userData.includes(name), name);
   }
 });
@@ -114,10 +118,10 @@ test('alarms: DLQ not empty, oldest message, daemons not reporting, Bedrock budg
   }
 });
 
-test('the dashboard shows backlog, in flight, outcomes, step timings, OCR pages/s, Bedrock and the circuits', () => {
+test('the dashboard shows backlog, in flight, outcomes, step timings, OCR pages/s, Bedrock, the circuits and reused copies', () => {
   const [dashboard] = resources('AWS::CloudWatch::Dashboard');
   const body = JSON.stringify(dashboard!.Properties.DashboardBody);
-  for (const name of ['ApproximateNumberOfMessagesVisible', 'InFlight', 'Outcome_done', 'Outcome_dead-letter', 'StepSeconds_extract', 'Pages_ocr', 'BedrockInputTokens', 'BedrockCostUsd', 'OpenCircuits']) {
+  for (const name of ['ApproximateNumberOfMessagesVisible', 'InFlight', 'Outcome_done', 'Outcome_dead-letter', 'StepSeconds_extract', 'Pages_ocr', 'BedrockInputTokens', 'BedrockCostUsd', 'OpenCircuits', 'ReusedDocuments', 'ReuseSavedPages', 'ReuseSavedBedrockTokens']) {
     assert.ok(body.includes(name), name);
   }
 });
