@@ -7,7 +7,7 @@
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
 import { z } from 'zod';
-import type { StoredContent } from '../../pipeline/ports/content.ts';
+import type { StoredContent } from '../../core/content-record.ts';
 
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);

@@ -15,7 +15,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, type NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
 import { isIngestError } from '../../core/errors.ts';
 import type { ObjectBody } from '../../core/stored-object.ts';
-import type { ContentKey, ContentStore, KeepResult, StoredContent } from '../../pipeline/ports/content.ts';
+import type { ContentKey, KeepResult, StoredContent } from '../../core/content-record.ts';
 import { isConditionalCheckFailed } from '../state/dynamodb.ts';
 import { decodeContent, encodeContent } from './codec.ts';
 import { contentRecordKey } from './record-key.ts';
@@ -44,7 +44,7 @@ export interface DynamoDbContentsOptions {
 type Item = Record<string, NativeAttributeValue>;
 type Options = { signal?: AbortSignal };
 
-export class DynamoDbContents implements ContentStore {
+export class DynamoDbContents {
   readonly #doc: DynamoDBDocumentClient;
   readonly #table: string;
   readonly #objects: DynamoDbContentsOptions['objects'];

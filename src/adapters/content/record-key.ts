@@ -1,4 +1,4 @@
-import type { ContentKey } from '../../pipeline/ports/content.ts';
+import type { ContentKey } from '../../core/content-record.ts';
 
 /**
  * The key of a content record: `#content/<settings>/<sha256>/<mime>`. In the state table it sits

@@ -5,14 +5,14 @@
  * winner's row. Records stay until the data dir is deleted.
  */
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import type { ContentKey, ContentStore, KeepResult, StoredContent } from '../../pipeline/ports/content.ts';
+import type { ContentKey, KeepResult, StoredContent } from '../../core/content-record.ts';
 import { resolveDatabase, type DatabaseSource } from '../sqlite/open.ts';
 import { ensureSchema } from '../sqlite/schema.ts';
 import { mapSqliteError } from '../sqlite/transaction.ts';
 import { decodeContent, encodeContent } from './codec.ts';
 import { contentRecordKey } from './record-key.ts';
 
-export class SqliteContents implements ContentStore {
+export class SqliteContents {
   readonly #db: DatabaseSync;
   readonly #owns: boolean;
   readonly #select: StatementSync;

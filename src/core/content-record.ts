@@ -1,0 +1,53 @@
+/**
+ * A content record (docs/design.md §5 "content records"): what one file's bytes gave under one set
+ * of extraction settings — the extraction, the thumbnail and the vectors — kept so that another key
+ * holding the same bytes is indexed from it. The port that keeps them is
+ * src/pipeline/ports/content.ts.
+ */
+import type { TextSource } from './index-document.ts';
+
+export interface ContentKey {
+  /** sha256 (hex) of the file's bytes. */
+  sha256: string;
+  /** The detected type (detection also looks at the name, so the same bytes may be another type under another key). */
+  mime: string;
+  /** Fingerprint of the extraction settings (src/pipeline/extraction-settings.ts). */
+  settings: string;
+}
+
+export interface StoredVectors {
+  text_embedding?: number[] | null;
+  image_embedding?: number[] | null;
+  text_embedding_truncated?: boolean | null;
+  /** Made without the vectors it should have (the Bedrock budget was spent): never kept. */
+  embedding_pending?: boolean;
+}
+
+export interface StoredContent {
+  /** `s3://bucket/key` the content was first extracted from. */
+  from: string;
+  /** ISO-8601 */
+  createdAt: string;
+  text: string;
+  textSource: TextSource;
+  pageCount: number | null;
+  ocrConfidence: number | null;
+  encoding: string | null;
+  /** The document's warnings: the extraction's and the embedding's. */
+  warnings: string[];
+  width: number | null;
+  height: number | null;
+  takenAt: string | null;
+  /** WebP thumbnail bytes, or null when there was none. */
+  thumbnail: Uint8Array | null;
+  /** The vectors, or null when no embedding model was on. */
+  vectors: StoredVectors | null;
+  /** What making it took, i.e. what a reuse saves: pages read (PDF and image pages), Bedrock input tokens and images. */
+  cost: { pages: number; bedrockInputTokens: number; bedrockImages: number };
+}
+
+/** How keep() ended: this content was kept, another writer's was there first, or it could not be kept. */
+export type KeepResult =
+  | { kept: 'ours'; content: StoredContent }
+  | { kept: 'theirs'; content: StoredContent }
+  | { kept: 'no'; content: StoredContent; reason: string };
