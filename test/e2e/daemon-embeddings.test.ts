@@ -6,13 +6,13 @@
  * `spot-ingest reembed` fills the vectors in afterwards, and a dimension mismatch with the index or
  * an unknown model stops the start.
  */
-import { test, beforeAll, afterAll, beforeEach } from 'vitest';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { documentId } from '../../src/adapters/index/document-id.ts';
 import { putObject, queueCounts, send } from '../support/aws.ts';
-import { startBedrockStandIn, type BedrockStandIn } from '../support/bedrock-stand-in.ts';
+import { titanModelsAt, useBedrockStandIn } from '../support/bedrock-suite.ts';
 import { runCli, spawnDaemon, type SpawnedDaemon } from '../support/daemon.ts';
 import { FIXTURES } from '../support/documents.ts';
 import { createE2eStack, stopDaemonAndClose, type E2eStack } from '../support/e2e-stack.ts';
@@ -21,24 +21,8 @@ import { freePort } from '../support/free-port.ts';
 import { waitFor } from '../support/wait-for.ts';
 import { readMetric } from '../support/metrics.ts';
 
-let bedrock: BedrockStandIn;
-
-beforeAll(async () => {
-  bedrock = await startBedrockStandIn();
-});
-afterAll(async () => {
-  await bedrock.close();
-});
-beforeEach(() => bedrock.reset());
-
-/** Titan text v2 and Titan multimodal at 256 dimensions (small vectors, real request shapes). */
-const MODELS = () => ({
-  AWS_ENDPOINT_URL_BEDROCK_RUNTIME: bedrock.url,
-  INGEST_TEXT_EMBEDDING_MODEL: 'amazon.titan-embed-text-v2:0',
-  INGEST_TEXT_EMBEDDING_DIMENSIONS: '256',
-  INGEST_IMAGE_EMBEDDING_MODEL: 'amazon.titan-embed-image-v1',
-  INGEST_IMAGE_EMBEDDING_DIMENSIONS: '256',
-});
+const standIn = useBedrockStandIn();
+const MODELS = () => titanModelsAt(standIn().url);
 
 interface Running {
   stack: E2eStack;
@@ -90,8 +74,8 @@ test('vectors of the configured dimension reach the index, for text and for imag
     assert.ok((big.content as string).length === 1_000_008, 'the whole text is still indexed');
     const blank = docOf(r, empty!)!;
     assert.equal(blank.text_embedding, undefined, 'empty text gets no vector');
-    assert.ok(!bedrock.requests.some((q) => (q.body as { inputText?: string }).inputText === ''), 'and no call');
-    assert.equal(bedrock.counts()[400] ?? 0, 0, 'nothing sent was over a limit');
+    assert.ok(!standIn().requests.some((q) => (q.body as { inputText?: string }).inputText === ''), 'and no call');
+    assert.equal(standIn().counts()[400] ?? 0, 0, 'nothing sent was over a limit');
 
     for (const key of keys) {
       const doc = docOf(r, key)!;
@@ -103,7 +87,7 @@ test('vectors of the configured dimension reach the index, for text and for imag
     }
     const image = docOf(r, photo)!;
     assert.equal((image.image_embedding as number[]).length, 256);
-    const imageCall = bedrock.requests.find((q) => q.model === 'amazon.titan-embed-image-v1' && (q.body as { inputImage?: string }).inputImage !== undefined);
+    const imageCall = standIn().requests.find((q) => q.model === 'amazon.titan-embed-image-v1' && (q.body as { inputImage?: string }).inputImage !== undefined);
     assert.ok(imageCall, 'the photo was sent to the image model');
     // similar texts, similar vectors: the stand-in hashes words, so two different notes differ
     assert.notDeepEqual(docOf(r, keys[0]!)!.text_embedding, docOf(r, keys[1]!)!.text_embedding);
@@ -128,12 +112,12 @@ test('vectors of the configured dimension reach the index, for text and for imag
 test('a throttling storm slows the daemon down without dead letters', async () => {
   const r = await start('e2e-throttle', { INGEST_CONCURRENCY: '6' });
   try {
-    bedrock.throttle({ ratePerSecond: 2 });
+    standIn().throttle({ ratePerSecond: 2 });
     const texts = Array.from({ length: 12 }, (_, i) => `throttled document number ${i} about invoices and receipts`);
     const keys = await uploadTexts(r, 'storm', texts);
     await waitFor(() => keys.every((k) => docOf(r, k) !== undefined), { timeoutMs: 150_000, what: 'every document indexed through the storm' });
     for (const key of keys) assert.equal((docOf(r, key)!.text_embedding as number[]).length, 256, key);
-    assert.ok((bedrock.counts()[429] ?? 0) > 0, 'the stand-in did throttle');
+    assert.ok((standIn().counts()[429] ?? 0) > 0, 'the stand-in did throttle');
     assert.ok((await metric(r, 'spot_ingest_bedrock_throttled_attempts_total')) > 0, 'throttled attempts are counted');
     assert.equal((await queueCounts(r.stack.sqs, r.stack.dlqUrl)).total, 0, 'nothing was dead-lettered');
     assert.equal(await metric(r, 'spot_ingest_messages_total', 'outcome="dead-letter"'), 0);
@@ -145,7 +129,7 @@ test('a throttling storm slows the daemon down without dead letters', async () =
 test('a Bedrock outage opens the circuit: messages are retried, not dead-lettered, receiving pauses, /readyz says why; recovery indexes them', async () => {
   const r = await start('e2e-outage', { INGEST_BEDROCK_CIRCUIT_SECONDS: '2', INGEST_CONCURRENCY: '6' });
   try {
-    bedrock.fail({ status: 503 });
+    standIn().fail({ status: 503 });
     const keys = await uploadTexts(r, 'outage', Array.from({ length: 6 }, (_, i) => `outage document ${i}`));
     const readyz = async () => {
       const res = await fetch(`http://127.0.0.1:${r.port}/readyz`);
@@ -162,7 +146,7 @@ test('a Bedrock outage opens the circuit: messages are retried, not dead-lettere
     assert.ok((await metric(r, 'spot_ingest_messages_total', 'outcome="retry"')) > 0, 'failed messages are retried');
     assert.equal(keys.filter((k) => docOf(r, k) !== undefined).length, 0, 'nothing is indexed without its vectors during an outage');
 
-    bedrock.reset();
+    standIn().reset();
     await waitFor(() => keys.every((k) => docOf(r, k) !== undefined), { timeoutMs: 90_000, what: 'every document indexed after the outage' });
     await waitFor(async () => (await readyz()).status === 200, { timeoutMs: 10_000, what: '/readyz ready again' });
     assert.ok(r.daemon.logs().some((l) => l.msg === 'receiving resumed'));
@@ -186,7 +170,7 @@ test('the daily budget stops embedding (documents indexed, marked embedding_pend
     await send(r.stack.sqs, r.stack.queueUrl, nativeEvent(r.stack.bucket, photo));
     const pending = [...later, photo];
     await waitFor(() => pending.every((k) => docOf(r, k) !== undefined), { timeoutMs: 90_000, what: 'the later documents' });
-    const calls = bedrock.requests.length;
+    const calls = standIn().requests.length;
     for (const key of pending) {
       const doc = docOf(r, key)!;
       assert.equal(doc.embedding_pending, true, key);
@@ -204,7 +188,7 @@ test('the daily budget stops embedding (documents indexed, marked embedding_pend
     for (const key of later) assert.equal((docOf(r, key)!.text_embedding as number[]).length, 256);
     assert.equal((docOf(r, photo)!.image_embedding as number[]).length, 256);
     assert.ok(!(docOf(r, photo)!.warnings as string[]).some((w) => w.startsWith('EMBEDDING_DEFERRED')));
-    assert.ok(bedrock.requests.length > calls);
+    assert.ok(standIn().requests.length > calls);
   } finally {
     await stopDaemonAndClose(r.stack, r.daemon);
   }

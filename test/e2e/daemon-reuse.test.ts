@@ -6,14 +6,14 @@
  * delete of one copy leaves the others whole; a changed extraction setting extracts again; two
  * daemons racing on copies make identical documents.
  */
-import { afterAll, beforeAll, beforeEach, test } from 'vitest';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DeleteObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { documentId } from '../../src/adapters/index/document-id.ts';
 import { createBucket, putObject, send } from '../support/aws.ts';
-import { startBedrockStandIn, type BedrockStandIn } from '../support/bedrock-stand-in.ts';
+import { titanModelsAt, useBedrockStandIn } from '../support/bedrock-suite.ts';
 import { outcomeLines, spawnDaemon, type SpawnedDaemon } from '../support/daemon.ts';
 import { FIXTURES } from '../support/documents.ts';
 import { createE2eStack, stopDaemonAndClose, type E2eStack } from '../support/e2e-stack.ts';
@@ -22,22 +22,8 @@ import { freePort } from '../support/free-port.ts';
 import { readMetric } from '../support/metrics.ts';
 import { waitFor } from '../support/wait-for.ts';
 
-let bedrock: BedrockStandIn;
-beforeAll(async () => {
-  bedrock = await startBedrockStandIn();
-});
-afterAll(async () => {
-  await bedrock.close();
-});
-beforeEach(() => bedrock.reset());
-
-const MODELS = () => ({
-  AWS_ENDPOINT_URL_BEDROCK_RUNTIME: bedrock.url,
-  INGEST_TEXT_EMBEDDING_MODEL: 'amazon.titan-embed-text-v2:0',
-  INGEST_TEXT_EMBEDDING_DIMENSIONS: '256',
-  INGEST_IMAGE_EMBEDDING_MODEL: 'amazon.titan-embed-image-v1',
-  INGEST_IMAGE_EMBEDDING_DIMENSIONS: '256',
-});
+const standIn = useBedrockStandIn();
+const MODELS = () => titanModelsAt(standIn().url);
 
 /** Fields that belong to the key, not to the bytes. */
 const KEY_FIELDS = ['id', 'key', 'file_name', 'original_path', 'modified_at', 'indexed_at', 'thumbnail_key', 'etag'];
@@ -71,14 +57,14 @@ test('copies of a scanned page and of a text file: one OCR, one set of Bedrock c
     const scan = await readFile(join(FIXTURES, 'no-density.png'));
     const scans = ['2024/contracts/scan.png', '2025/contracts/scan.png', 'archive/scan-copy.png'];
     const texts = ['projectA/minutes.txt', 'projectB/minutes.txt', 'projectC/議事録.txt'];
-    const before = bedrock.requests.length;
+    const before = standIn().requests.length;
     for (const key of scans) await putObject(stack.s3, stack.bucket, key, scan);
     for (const key of texts) await putObject(stack.s3, stack.bucket, key, '議事録: 予算は四万八千円で承認されました。');
     for (const key of [...scans, ...texts]) await send(stack.sqs, stack.queueUrl, nativeEvent(stack.bucket, key));
     const events = await doneEvents(daemon, [...scans, ...texts]);
 
     // the issue's count: 9 Bedrock calls for these 6 files without reuse (text + image per scan, text per text file)
-    const calls = bedrock.requests.slice(before);
+    const calls = standIn().requests.slice(before);
     assert.equal(calls.length, 3, calls.map((c) => c.model).join());
     assert.equal(await readMetric(port, 'spot_ingest_pages_total', 'source="ocr"'), 1, 'the page was OCRed once');
     assert.equal(await readMetric(port, 'spot_ingest_reused_documents_total'), 4);
@@ -127,7 +113,7 @@ test('copies of a scanned page and of a text file: one OCR, one set of Bedrock c
     await send(stack.sqs, stack.queueUrl, nativeEvent(stack.bucket, late));
     const lateEvent = (await doneEvents(daemon, [late])).get(late)!;
     assert.equal((lateEvent.reused as { from: string }).from, `s3://${stack.bucket}/${original}`);
-    assert.equal(bedrock.requests.length - before, 3, 'still no more Bedrock calls');
+    assert.equal(standIn().requests.length - before, 3, 'still no more Bedrock calls');
   } finally {
     await stopDaemonAndClose(stack, daemon);
   }
@@ -146,13 +132,13 @@ test('a changed extraction setting means a fresh extraction, and its result is r
 
     // another OCR language set: the copy is OCRed again, not indexed from the jpn+eng reading
     running = await startDaemon(stack, { INGEST_OCR_LANGS: 'eng' });
-    const before = bedrock.requests.length;
+    const before = standIn().requests.length;
     for (const key of ['b/scan.png', 'c/scan.png']) await putObject(stack.s3, stack.bucket, key, scan);
     await send(stack.sqs, stack.queueUrl, nativeEvent(stack.bucket, 'b/scan.png'));
     const b = (await doneEvents(running.daemon, ['b/scan.png'])).get('b/scan.png')!;
     assert.equal(b.reused, undefined, 'extracted afresh');
     assert.equal(await readMetric(running.port, 'spot_ingest_pages_total', 'source="ocr"'), 1);
-    assert.equal(bedrock.requests.length - before, 2, 'and embedded afresh (text + image)');
+    assert.equal(standIn().requests.length - before, 2, 'and embedded afresh (text + image)');
     await send(stack.sqs, stack.queueUrl, nativeEvent(stack.bucket, 'c/scan.png'));
     const c = (await doneEvents(running.daemon, ['c/scan.png'])).get('c/scan.png')!;
     assert.equal((c.reused as { from: string }).from, `s3://${stack.bucket}/b/scan.png`, 'reused from the extraction under the same settings');
@@ -172,18 +158,18 @@ test('a changed extraction setting means a fresh extraction, and its result is r
 
 test('two daemons racing on copies of one file: every document is the same apart from its key', async () => {
   const stack = await createE2eStack('e2e-reuse-race', { env: MODELS() });
-  bedrock.delay(300); // a slow Bedrock widens the window in which both daemons extract
+  standIn().delay(300); // a slow Bedrock widens the window in which both daemons extract
   const one = await startDaemon(stack, { INGEST_INSTANCE_ID: 'i-one' });
   const two = await startDaemon(stack, { INGEST_INSTANCE_ID: 'i-two' });
   try {
     const keys = Array.from({ length: 12 }, (_, i) => `share-${i % 4}/folder-${i}/report.txt`);
     for (const key of keys) await putObject(stack.s3, stack.bucket, key, 'Quarterly report: revenue grew 12 % on the year; 売上は前年比12%増。');
-    const before = bedrock.requests.length;
+    const before = standIn().requests.length;
     await Promise.all(keys.map((key) => send(stack.sqs, stack.queueUrl, nativeEvent(stack.bucket, key))));
     await waitFor(() => keys.every((k) => stack.indexed(k)), { timeoutMs: 60_000, what: 'every copy indexed' });
     const docs = keys.map((k) => stack.recorder.documents(stack.index).get(documentId(stack.bucket, k))!);
     for (const [i, doc] of docs.entries()) assert.deepEqual(contentFields(doc), contentFields(docs[0]!), keys[i]);
-    const calls = bedrock.requests.length - before;
+    const calls = standIn().requests.length - before;
     assert.ok(calls >= 1 && calls <= 2, `at most one extraction per daemon: ${calls} Bedrock calls`);
   } finally {
     await one.daemon.stop('SIGTERM');
