@@ -14,6 +14,8 @@ import { runCli, spawnDaemon } from '../support/daemon.ts';
 import { freePort } from '../support/free-port.ts';
 import { waitFor } from '../support/wait-for.ts';
 
+const SAMPLES = new URL('../../samples/', import.meta.url).pathname;
+
 let bedrock: BedrockStandIn;
 let dataDir: string;
 beforeAll(async () => {
@@ -67,6 +69,15 @@ test('local mode with Bedrock configured: samples get vectors, search is hybrid'
     const queries = bedrock.requests.slice(before);
     assert.ok(queries.some((q) => (q.body as { input_type?: string }).input_type === 'search_query'), 'the query was embedded as search_query');
     assert.ok(!queries.some((q) => q.model === 'amazon.titan-embed-image-v1'), 'a Japanese query is not sent to the English-only image model');
+
+    // a copy of a sample photo sent under another key is indexed from the sample's extraction: no OCR, no Bedrock call
+    const beforeCopy = bedrock.requests.length;
+    const sent = await runCli(['send', join(SAMPLES, '領収書-写真.jpg'), '--prefix', 'copies/2026/'], localEnv());
+    assert.equal(sent.code, 0, sent.stderr);
+    await waitFor(() => progress().some((l) => l.includes('copies/2026/領収書-写真.jpg')), { what: 'the copy processed', timeoutMs: 30_000 });
+    const copyLine = progress().find((l) => l.includes('copies/2026/領収書-写真.jpg'))!;
+    assert.match(copyLine, /^✔ done .* reused from s3:\/\/spot-ingest-local\/\S*領収書-写真\.jpg \(saved 1 page, \d+ Bedrock tokens\)/, copyLine);
+    assert.equal(bedrock.requests.length, beforeCopy, 'no Bedrock call for the copy');
   } finally {
     const exit = await daemon.stop('SIGTERM');
     assert.equal(exit.code, 0, daemon.stderr());
