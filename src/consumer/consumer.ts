@@ -228,6 +228,7 @@ export class Consumer implements DrainTarget {
           return () => renewals.delete(renew);
         },
         pageDone: () => deadline?.pageDone(),
+        park: () => this.#poller.park(),
       });
       result = await (deadline ? Promise.race([job, deadline.passed.then(() => this.#abandon(job, controller.signal, log))]) : job);
     } catch (err) {

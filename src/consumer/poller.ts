@@ -43,6 +43,8 @@ export class Poller {
   #slotFreed: (() => void) | undefined;
   #loop: Promise<void> | undefined;
   #failures = 0;
+  /** Jobs waiting on another job (parked): their slots are lent to new messages. */
+  #parked = 0;
 
   constructor(options: PollerOptions) {
     this.#o = options;
@@ -66,6 +68,23 @@ export class Poller {
   }
 
   /**
+   * A job waits on another job's work (a copy of content being extracted): its slot is lent to a
+   * new message until the returned function is called (idempotent). At most `capacity` jobs are
+   * parked at once, so at most twice `capacity` messages are ever in flight.
+   */
+  park(): () => void {
+    if (this.#parked >= this.#o.capacity) return () => undefined;
+    this.#parked += 1;
+    this.#slotFreed?.();
+    let parked = true;
+    return () => {
+      if (!parked) return;
+      parked = false;
+      this.#parked -= 1;
+    };
+  }
+
+  /**
    * Stop receiving: no new receive is sent. Resolves when the loop has ended (a long poll in
    * progress may take up to WaitTimeSeconds; `abort` cuts it short). Work in flight goes on.
    */
@@ -84,7 +103,7 @@ export class Poller {
   async #run(): Promise<void> {
     const signal = this.#abort.signal;
     while (!this.#stopping) {
-      const free = this.#o.capacity - this.#active.size;
+      const free = this.#o.capacity - (this.#active.size - this.#parked);
       if (free <= 0) {
         await new Promise<void>((resolve) => (this.#slotFreed = resolve));
         this.#slotFreed = undefined;

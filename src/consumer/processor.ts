@@ -12,6 +12,11 @@ export interface JobContext {
   keepAlive(renew: () => Promise<void>): () => void;
   /** A PDF / TIFF page was finished: the job's deadline moves later (src/consumer/job-deadline.ts). */
   pageDone?(): void;
+  /**
+   * The job waits on another job (its content is being extracted by that one): its slot is lent to
+   * a new message until the returned function is called.
+   */
+  park?(): () => void;
 }
 
 export interface EventSummary {

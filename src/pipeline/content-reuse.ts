@@ -6,7 +6,8 @@
  *
  * On one daemon, jobs for the same content do not extract side by side: while one job looks up or
  * extracts, the others wait for it and then index its result (or, if it ends without a reusable
- * result, the next one takes its turn). Across daemons, copies that arrive together may both
+ * result, the next one takes its turn). A waiting job lends its slot to a new message (park) and
+ * hears of each page the extraction finishes, so its own deadline moves on with it. Across daemons, copies that arrive together may both
  * extract; the store's first-writer-wins keeps their documents identical.
  */
 import type { ContentKey, ContentStore, KeepResult, StoredContent } from './ports/content.ts';
@@ -14,10 +15,25 @@ import type { ContentKey, ContentStore, KeepResult, StoredContent } from './port
 export type Acquired =
   | { kind: 'hit'; content: StoredContent }
   /** Extract, then call `settle` (always, also on failure: null). */
-  | { kind: 'miss'; settle: (result: StoredContent | null, options?: { signal?: AbortSignal }) => Promise<KeepResult | null> };
+  | {
+    kind: 'miss';
+    settle: (result: StoredContent | null, options?: { signal?: AbortSignal }) => Promise<KeepResult | null>;
+    /** A page of the extraction was finished: told to the jobs waiting for it (their deadlines move on too). */
+    pageDone: () => void;
+  };
+
+/** What a job waiting for another's extraction lends and hears. */
+export interface Waiting {
+  signal?: AbortSignal | undefined;
+  /** Lend the job's slot while it waits (JobContext.park). */
+  park?: (() => () => void) | undefined;
+  /** Each page the other job finishes (JobContext.pageDone). */
+  pageDone?: (() => void) | undefined;
+}
 
 interface Turn {
   done: Promise<StoredContent | null>;
+  pageListeners: Set<() => void>;
 }
 
 export class ContentReuse {
@@ -34,19 +50,29 @@ export class ContentReuse {
     return { sha256, mime, settings: this.settings };
   }
 
-  async acquire(key: ContentKey, signal?: AbortSignal): Promise<Acquired> {
+  async acquire(key: ContentKey, waiting: Waiting = {}): Promise<Acquired> {
+    const { signal } = waiting;
     const id = `${key.sha256}/${key.mime}`;
     for (;;) {
       const turn = this.#turns.get(id);
       if (turn === undefined) break;
-      const content = await untilAborted(turn.done, signal);
-      if (content !== null) return { kind: 'hit', content };
+      const unpark = waiting.park?.();
+      const onPage = waiting.pageDone;
+      if (onPage) turn.pageListeners.add(onPage);
+      try {
+        const content = await untilAborted(turn.done, signal);
+        if (content !== null) return { kind: 'hit', content };
+      } finally {
+        if (onPage) turn.pageListeners.delete(onPage);
+        unpark?.();
+      }
     }
     let finish!: (content: StoredContent | null) => void;
     const done = new Promise<StoredContent | null>((resolve) => {
       finish = resolve;
     });
-    this.#turns.set(id, { done });
+    const pageListeners = new Set<() => void>();
+    this.#turns.set(id, { done, pageListeners });
     let settled = false;
     const end = (content: StoredContent | null) => {
       if (settled) return;
@@ -66,6 +92,9 @@ export class ContentReuse {
     }
     return {
       kind: 'miss',
+      pageDone: () => {
+        for (const listener of pageListeners) listener();
+      },
       settle: async (result, options = {}) => {
         if (result === null) {
           end(null);

@@ -148,7 +148,9 @@ export async function processEvent(event: FileEvent, deps: PipelineDeps, ctx: Jo
     const type = await timer.time('detect', () => detectType(path!, { fileName: event.key, ...(event.mimeType ? { declaredMime: event.mimeType } : {}) }));
     const id = documentId(event.bucket, event.key);
     const reuse = deps.reuse;
-    const acquired = reuse ? await timer.time('reuse', () => reuse.acquire(reuse.key(file.sha256, type.mime), ctx.signal)) : undefined;
+    const acquired = reuse
+      ? await timer.time('reuse', () => reuse.acquire(reuse.key(file.sha256, type.mime), { signal: ctx.signal, park: ctx.park, pageDone: ctx.pageDone }))
+      : undefined;
     let content: StoredContent;
     if (acquired?.kind === 'hit') {
       content = acquired.content;
@@ -229,6 +231,7 @@ export async function processEvent(event: FileEvent, deps: PipelineDeps, ctx: Jo
             pagesRead += 1;
             metrics?.pages.inc({ source: page.source });
             ctx.pageDone?.();
+            if (acquired?.kind === 'miss') acquired.pageDone();
             pages?.onPage(page);
           },
           ...(pages && pages.size > 0 ? { resume: pages.resumed } : {}),

@@ -94,6 +94,37 @@ test('never holds more messages than free slots, and one slow message does not b
   assert.match(await metrics.registry.metrics(), /spot_ingest_messages_total\{outcome="done"\} 12/);
 });
 
+test('a job waiting on another job (parked) lends its slot to a new message, at most capacity more, and takes it back', async () => {
+  const { queueUrl, dlqUrl } = await createQueuePair(sqs, uniqueName('park'));
+  for (let i = 0; i < 8; i++) await send(sqs, queueUrl, `m-${i}`);
+  let active = 0;
+  let maxActive = 0;
+  let releaseAll: () => void = () => undefined;
+  const gate = new Promise<void>((r) => (releaseAll = r));
+  const { consumer } = makeConsumer(queueUrl, dlqUrl, async (_m, ctx) => {
+    active += 1;
+    maxActive = Math.max(maxActive, active);
+    const unpark = ctx.park!();
+    try {
+      await gate; // every job waits, parked
+      return done;
+    } finally {
+      unpark();
+      unpark(); // idempotent
+      active -= 1;
+    }
+  }, 2);
+  consumer.start();
+  // 2 slots, each lent once: 4 jobs in flight, never more, although all 8 messages wait
+  await waitFor(() => active === 4, { what: 'four parked jobs', timeoutMs: 10_000 });
+  await sleep(1_500); // a receive or two more would have happened by now if slots were still free
+  assert.equal(maxActive, 4);
+  releaseAll();
+  await waitFor(async () => (await queueCounts(sqs, queueUrl)).total === 0, { what: 'every message done', timeoutMs: 20_000 });
+  await drain(consumer, Date.now() + 5_000);
+  assert.equal(maxActive, 4, 'at most twice the capacity in flight');
+});
+
 test('the lease keeps a slow message invisible past its visibility timeout, and stops after delete', async () => {
   const { queueUrl, dlqUrl } = await createQueuePair(sqs, uniqueName('lease'));
   await send(sqs, queueUrl, 'long job');

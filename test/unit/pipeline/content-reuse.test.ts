@@ -148,7 +148,7 @@ test('a waiting copy whose job is aborted stops waiting at once; a failing looku
   const key = reuse.key('d'.repeat(64), 'application/pdf');
   const first = await reuse.acquire(key);
   const controller = new AbortController();
-  const waiting = reuse.acquire(key, controller.signal);
+  const waiting = reuse.acquire(key, { signal: controller.signal });
   controller.abort(new Error('drain'));
   await assert.rejects(waiting, /drain/);
   if (first.kind === 'miss') await first.settle(null);
@@ -168,4 +168,33 @@ test('settle(null) after a failed keep still ends the turn (a failing keep fails
   const next = reuse.acquire(key);
   if (first.kind === 'miss') await assert.rejects(first.settle(sampleContent()), /throttled/);
   assert.equal((await next).kind, 'miss');
+});
+
+test('a waiting copy lends its slot while it waits, takes it back when done, and hears of every page the extraction finishes', async () => {
+  const store = new MemoryStore();
+  const reuse = new ContentReuse(store, 'fp');
+  const key = reuse.key('f'.repeat(64), 'application/pdf');
+  const first = await reuse.acquire(key);
+  assert.equal(first.kind, 'miss');
+  let parked = 0;
+  let pages = 0;
+  const waiting = reuse.acquire(key, {
+    park: () => {
+      parked += 1;
+      return () => { parked -= 1; };
+    },
+    pageDone: () => { pages += 1; },
+  });
+  await new Promise((r) => setImmediate(r));
+  assert.equal(parked, 1, 'parked while the first extracts');
+  if (first.kind === 'miss') {
+    first.pageDone();
+    first.pageDone();
+    await first.settle(sampleContent());
+  }
+  assert.equal((await waiting).kind, 'hit');
+  assert.equal(parked, 0, 'the slot is taken back');
+  assert.equal(pages, 2, 'its deadline moved on with the extraction');
+  if (first.kind === 'miss') first.pageDone();
+  assert.equal(pages, 2, 'no longer listening once it has its result');
 });
