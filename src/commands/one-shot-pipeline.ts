@@ -32,7 +32,7 @@ import { createDocumentReader, type DocumentConfig } from '../pool/create-docume
 import type { DocumentPool } from '../pool/document-pool.ts';
 
 export type OneShotConfig = Pick<Config, 'maxFileBytes' | 'visibilityTimeoutSeconds' | 'instanceId' | 'ocrLowConfidence' | 'thumbnailPrefix'> &
-  Partial<Pick<Config, 'logLevelSetting' | 'env' | 'reuse'>> & DocumentConfig & Pick<Config, 'ocrLowConfidence'>;
+  Partial<Pick<Config, 'logLevelSetting' | 'env' | 'reuse'>> & DocumentConfig;
 
 export interface OneShotOptions {
   storage: StoragePort;

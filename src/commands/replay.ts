@@ -14,6 +14,7 @@ import { loadConfig } from '../config.ts';
 import { MESSAGE_OUTCOMES, type MessageOutcome } from '../core/outcome.ts';
 import { eventsOf, fakeMessage, openOneShotPipeline, type OneShotConfig } from './one-shot-pipeline.ts';
 import { textTable } from '../lib/text-table.ts';
+import type { Reused } from '../consumer/processor.ts';
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -42,7 +43,7 @@ export interface ReplayEventResult {
   /** Milliseconds per pipeline step. */
   steps: Record<string, number>;
   /** Indexed from an earlier extraction of the same bytes: where it was made, and what that saved. */
-  reused: { from: string; savedPages: number; savedBedrockTokens: number } | null;
+  reused: Reused | null;
 }
 
 export interface ReplayMessageResult {

@@ -36,7 +36,14 @@ export interface EventSummary {
   warnings?: string[];
   steps?: Record<string, number>;
   /** The document was indexed from an earlier extraction of the same bytes (docs/design.md §5 "content records"). */
-  reused?: { from: string; savedPages: number; savedBedrockTokens: number };
+  reused?: Reused;
+}
+
+/** Where a reused document's extraction was made (`s3://bucket/key`), and what reusing it saved. */
+export interface Reused {
+  from: string;
+  savedPages: number;
+  savedBedrockTokens: number;
 }
 
 export interface JobResult {

@@ -1,6 +1,6 @@
 import type { QueueMessage } from '../consumer/queue-message.ts';
 import type { MessageOutcome } from '../core/outcome.ts';
-import type { JobResult } from '../consumer/processor.ts';
+import type { JobResult, Reused } from '../consumer/processor.ts';
 
 const MARK: Record<MessageOutcome, string> = {
   done: '✔', duplicate: '=', stale: '~', retry: '↻', 'dead-letter': '✖', released: '⏎',
@@ -27,7 +27,7 @@ export function printProgress(out: NodeJS.WritableStream, message: QueueMessage,
 }
 
 /** "reused from s3://b/k (saved 3 pages, 1200 Bedrock tokens)": the document was indexed from an earlier extraction of the same bytes. */
-export function reusedText(reused: { from: string; savedPages: number; savedBedrockTokens: number }): string {
+export function reusedText(reused: Reused): string {
   const saved = [`${reused.savedPages} ${reused.savedPages === 1 ? 'page' : 'pages'}`, ...(reused.savedBedrockTokens > 0 ? [`${reused.savedBedrockTokens} Bedrock tokens`] : [])];
   return `reused from ${reused.from} (saved ${saved.join(', ')})`;
 }

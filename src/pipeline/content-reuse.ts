@@ -67,10 +67,7 @@ export class ContentReuse {
         unpark?.();
       }
     }
-    let finish!: (content: StoredContent | null) => void;
-    const done = new Promise<StoredContent | null>((resolve) => {
-      finish = resolve;
-    });
+    const { promise: done, resolve: finish } = Promise.withResolvers<StoredContent | null>();
     const pageListeners = new Set<() => void>();
     this.#turns.set(id, { done, pageListeners });
     let settled = false;

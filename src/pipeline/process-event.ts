@@ -161,8 +161,8 @@ export async function processEvent(event: FileEvent, deps: PipelineDeps, ctx: Jo
         content = made;
         const rejected = acquired ? notReusable(made) : null;
         const kept = acquired ? await acquired.settle(rejected === null ? made : null, { signal: ctx.signal }) : null;
-        if (rejected !== null) log.info({ reason: rejected }, 'extraction not kept for reuse');
-        if (kept?.kept === 'no') log.info({ reason: kept.reason }, 'extraction not kept for reuse');
+        const notKept = rejected ?? (kept?.kept === 'no' ? kept.reason : null);
+        if (notKept !== null) log.info({ reason: notKept }, 'extraction not kept for reuse');
         if (kept?.kept === 'theirs') log.info({ from: kept.content.from }, 'the same content was extracted elsewhere at the same time: indexed from the extraction kept first');
         if (kept) content = kept.content;
       } catch (err) {

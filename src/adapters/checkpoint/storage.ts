@@ -4,6 +4,7 @@
  * read it), a directory under the data dir in local mode. `<prefix><document id>.json`.
  */
 import { Buffer } from 'node:buffer';
+import { buffer } from 'node:stream/consumers';
 import { isIngestError } from '../../core/errors.ts';
 import type { PageResult } from '../../core/document.ts';
 import type { ObjectBody } from '../../core/stored-object.ts';
@@ -46,11 +47,10 @@ export class StorageCheckpoints {
       if (isIngestError(err) && err.code === 'OBJECT_NOT_FOUND') return [];
       throw err;
     }
-    const chunks: Buffer[] = [];
-    for await (const chunk of body) chunks.push(Buffer.from(chunk as Uint8Array));
+    const bytes = await buffer(body);
     let stored: Stored;
     try {
-      stored = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Stored;
+      stored = JSON.parse(bytes.toString('utf8')) as Stored;
     } catch {
       return []; // a torn or foreign object: start over rather than fail the file
     }

@@ -7,7 +7,7 @@
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
 import { z } from 'zod';
-import type { StoredContent } from '../../core/content-record.ts';
+import type { StoredContent, StoredVectors } from '../../core/content-record.ts';
 
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
@@ -54,10 +54,7 @@ export async function decodeContent(bytes: Uint8Array): Promise<StoredContent | 
   return {
     ...rest,
     thumbnail: thumbnail === null ? null : new Uint8Array(Buffer.from(thumbnail, 'base64')),
-    vectors: vectors === null ? null : dropUndefined(vectors),
+    // zod leaves absent optional keys out (it adds no `undefined`), so this is the stored object as it was
+    vectors: vectors as StoredVectors | null,
   };
-}
-
-function dropUndefined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }

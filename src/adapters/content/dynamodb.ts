@@ -10,7 +10,8 @@
  * foreign format) is replaced by the next keep.
  */
 import { randomUUID } from 'node:crypto';
-import { Buffer } from 'node:buffer';
+import type { Buffer } from 'node:buffer';
+import { buffer } from 'node:stream/consumers';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, type NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
 import { isIngestError } from '../../core/errors.ts';
@@ -126,8 +127,6 @@ export class DynamoDbContents {
       if (isIngestError(err) && err.code === 'OBJECT_NOT_FOUND') return null;
       throw err;
     }
-    const chunks: Buffer[] = [];
-    for await (const chunk of object.body) chunks.push(Buffer.from(chunk as Uint8Array));
-    return decodeContent(Buffer.concat(chunks));
+    return decodeContent(await buffer(object.body));
   }
 }
