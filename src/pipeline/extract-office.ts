@@ -63,7 +63,7 @@ export async function extractOffice(filePath: string, mime: string, options: Ext
     return { text, pageCount: out.pageCount, warnings };
   } finally {
     if (options.stats) options.stats.inflatedBytes = pkg.inflatedBytes;
-    pkg.close();
+    await pkg.close();
   }
 }
 

@@ -17,6 +17,7 @@
  * end of the file, damaged deflate data) is `OFFICE_CORRUPT`; file-system errors and aborts
  * propagate unchanged. The zip file is closed on every path (`close`).
  */
+import { close as closeFile, open as openFile } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import yauzl, { Entry, type ZipFile } from 'yauzl';
@@ -90,13 +91,14 @@ export class OfficePackage {
       const entries = await readEntries(zip, signal);
       return new OfficePackage(zip, entries, signal, limits);
     } catch (err) {
-      zip.close();
+      await closeZip(zip);
       throw err;
     }
   }
 
-  close(): void {
-    this.#zip.close();
+  /** Closes the package; resolves once its file descriptor is closed (not merely released). */
+  close(): Promise<void> {
+    return closeZip(this.#zip);
   }
 
   names(): string[] {
@@ -233,12 +235,38 @@ function isIoOrOurs(err: unknown): boolean {
   return e !== null && typeof e === 'object' && (e.isIngestError === true || typeof e.syscall === 'string' || e.name === 'AbortError');
 }
 
+/**
+ * yauzl closes the descriptor with an asynchronous fs.close once the last reader lets go, and says
+ * so with 'close' (or 'error' when fs.close fails): waiting for it means a caller that returns has
+ * really given the descriptor back.
+ */
+const closing = new WeakMap<ZipFile, Promise<void>>();
+function closeZip(zip: ZipFile): Promise<void> {
+  let done = closing.get(zip);
+  if (done === undefined) {
+    done = new Promise<void>((resolve) => {
+      zip.once('close', () => resolve());
+      zip.once('error', () => resolve());
+    });
+    closing.set(zip, done);
+    zip.close();
+  }
+  return done;
+}
+
+/**
+ * The descriptor is opened here rather than by yauzl.open, which closes it without waiting when the
+ * file is no zip: a refused file's descriptor is closed before the refusal is returned.
+ */
 function openZip(path: string): Promise<ZipFile> {
   return new Promise((resolve, reject) => {
-    // names are decoded below as the earlier reader did (UTF-8, `\` as `/`), not refused
-    yauzl.open(path, { lazyEntries: true, validateEntrySizes: true, autoClose: false, decodeStrings: false }, (err, zip) => {
-      if (err) reject(isIoOrOurs(err) ? err : corrupt(err.message, err));
-      else resolve(zip);
+    openFile(path, 'r', (openErr, fd) => {
+      if (openErr) return reject(openErr);
+      // names are decoded below as the earlier reader did (UTF-8, `\` as `/`), not refused
+      yauzl.fromFd(fd, { lazyEntries: true, validateEntrySizes: true, autoClose: false, decodeStrings: false }, (err, zip) => {
+        if (!err) return resolve(zip);
+        closeFile(fd, () => reject(isIoOrOurs(err) ? err : corrupt(err.message, err)));
+      });
     });
   });
 }

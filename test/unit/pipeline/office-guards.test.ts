@@ -173,6 +173,6 @@ test('the package hands the formats no more text than its budget, and says it dr
     assert.equal(received, 1_000, 'exactly the budget reached the format');
     assert.equal(pkg.textCapped, true);
   } finally {
-    pkg.close();
+    await pkg.close();
   }
 });
