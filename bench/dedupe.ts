@@ -405,6 +405,8 @@ async function runOnce(round: number, mode: Mode, cfg: Settings, corpus: DedupeC
     const before = await counters(port);
     const calls0 = standIn.requests.length;
     const m = await measureBatch(stack, daemons, keys, 600_000, `round ${round}, ${modeLabel(mode)}: all ${keys.length} files indexed`);
+    { const last = Math.max(...m.batch.map((l) => l.at)); const t0 = last - m.wallMs;
+      console.error(`TAIL ${mode}: ` + [...m.batch].sort((a, b) => a.at - b.at).slice(-8).map((l) => `${l.events.map((e) => e.key).join()} done@${((l.at - t0) / 1000).toFixed(1)} took ${(l.ms / 1000).toFixed(1)} ${JSON.stringify(l.events[0]?.steps)}`).join('\n  ')); }
     const after = await counters(port);
     const grew = (what: string) => after[what]! - before[what]!;
     const bedrock = bedrockUse(standIn, calls0);

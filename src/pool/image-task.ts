@@ -16,6 +16,7 @@ import type { DocumentTask } from './document-task.ts';
 import type { DocumentResult, PageResult } from '../core/document.ts';
 import type { PageOcr } from './page-ocr.ts';
 import { prepareForOcr, thumbnail } from './preprocess.ts';
+import { inTwoStages, type SecondStage } from './two-stages.ts';
 
 const MULTI_PAGE_OCR = new Set(['tiff']);
 
@@ -60,28 +61,26 @@ export async function processImage(task: DocumentTask, ocr: PageOcr, progress: (
   const pages: PageResult[] = [];
   if (task.ocr) {
     const resumed = new Map((task.resume ?? []).map((p) => [p.page, p]));
-    for (let page = 0; page < ocrPages; page++) {
-      const done = resumed.get(page + 1);
-      if (done) {
-        pages.push({ ...done, resumed: true });
-        continue;
-      }
-      const started = performance.now();
-      const ready = await timer.time('preprocess', () =>
-        prepareForOcr(open({ page }), { targetDpi: task.ocrDpi, ...(meta.density ? { density: meta.density } : {}) }),
-      );
-      let result: PageResult;
-      if (!ready.png) {
-        result = { page: page + 1, source: 'blank', text: '', confidence: null, ms: 0 };
-      } else {
-        const png = ready.png;
-        const out = await timer.time('ocr', () => ocr.read(png, ready.layout));
-        result = { page: page + 1, source: 'ocr', text: out.text, confidence: out.confidence, ms: 0, ocr: { steps: ready.steps, rotated: out.rotated, model: out.model } };
-      }
+    const finish = (result: PageResult, started: number) => {
       result.ms = Math.round(performance.now() - started);
       pages.push(result);
       progress(result);
-    }
+    };
+    // the next page of a multi-page image is preprocessed while the one before it is OCRed (two-stages.ts)
+    await inTwoStages(ocrPages, async (n): Promise<SecondStage> => {
+      const done = resumed.get(n);
+      if (done) return () => void pages.push({ ...done, resumed: true });
+      const started = performance.now();
+      const ready = await timer.time('preprocess', () =>
+        prepareForOcr(open({ page: n - 1 }), { targetDpi: task.ocrDpi, ...(meta.density ? { density: meta.density } : {}) }),
+      );
+      const png = ready.png;
+      if (!png) return () => finish({ page: n, source: 'blank', text: '', confidence: null, ms: 0 }, started);
+      return async () => {
+        const out = await timer.time('ocr', () => ocr.read(png, ready.layout));
+        finish({ page: n, source: 'ocr', text: out.text, confidence: out.confidence, ms: 0, ocr: { steps: ready.steps, rotated: out.rotated, model: out.model } }, started);
+      };
+    });
   }
   const thumb = task.thumbnailSize > 0 ? await timer.time('thumbnail', () => thumbnail(open(), task.thumbnailSize)) : null;
   return {

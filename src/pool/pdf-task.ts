@@ -15,6 +15,7 @@ import type { DocumentResult, PageResult } from '../core/document.ts';
 import type { PageOcr } from './page-ocr.ts';
 import { pdfAssets } from './pdf-assets.ts';
 import { fromRaw, prepareForOcr, thumbnail, type RawImage } from './preprocess.ts';
+import { inTwoStages, type SecondStage } from './two-stages.ts';
 
 /** The largest raster a page is rendered to (≈ A3 at 300 dpi); bigger pages get a lower resolution. */
 const MAX_RENDER_PIXELS = 35_000_000;
@@ -57,16 +58,19 @@ export async function processPdf(task: DocumentTask, ocr: PageOcr, progress: (pa
     const pages: PageResult[] = [];
     const resumed = new Map((task.resume ?? []).filter((p) => p.page <= readable).map((p) => [p.page, p]));
     let thumb: Buffer | null = null;
-    let size: { width: number; height: number } | null = null;
-    for (let n = 1; n <= readable; n++) {
+    let size = null as { width: number; height: number } | null; // set by page 1 (inside a callback: no narrowing)
+    const finish = (result: PageResult, started: number) => {
+      result.ms = Math.round(performance.now() - started);
+      pages.push(result);
+      progress(result);
+    };
+    // A scanned page is read and rendered while the page before it is OCRed (the OCR engine has
+    // its own thread); pages are OCRed one at a time and recorded in order (two-stages.ts).
+    await inTwoStages(readable, async (n): Promise<SecondStage> => {
       const started = performance.now();
-      let result: PageResult;
-      let page: PDFPageProxy | undefined;
       const done = resumed.get(n);
-      if (done && !(n === 1 && task.thumbnailSize > 0)) {
-        pages.push({ ...done, resumed: true });
-        continue;
-      }
+      if (done && !(n === 1 && task.thumbnailSize > 0)) return () => void pages.push({ ...done, resumed: true });
+      let page: PDFPageProxy | undefined;
       try {
         page = await timer.time('parse', () => doc.getPage(n));
         if (n === 1) {
@@ -78,41 +82,43 @@ export async function processPdf(task: DocumentTask, ocr: PageOcr, progress: (pa
           // page 1 from a checkpoint: only its thumbnail is made again
           const source = await timer.time('render', () => render(p, factory, thumbnailDpi(p, task.thumbnailSize)));
           thumb = await timer.time('thumbnail', () => thumbnail(fromRaw(source), task.thumbnailSize));
-          pages.push({ ...done, resumed: true });
-          continue;
+          return () => void pages.push({ ...done, resumed: true });
         }
         const text = await timer.time('text-layer', () => pageText(p));
         let raster: RawImage | null = null;
+        let second: SecondStage = () => finish({ page: n, source: text.trim() ? 'text-layer' : 'blank', text: text.trim(), confidence: null, ms: 0 }, started);
         if (task.ocr && visibleChars(text) < task.minTextChars) {
           raster = await timer.time('render', () => render(p, factory, task.ocrDpi));
           const r = raster;
           const ready = await timer.time('preprocess', () => prepareForOcr(fromRaw(r), { targetDpi: task.ocrDpi, density: task.ocrDpi }));
-          if (ready.png) {
-            const png = ready.png;
-            const out = await timer.time('ocr', () => ocr.read(png, ready.layout));
-            // A scanned page may still carry a few characters (a stamp, a page number) in its text layer.
-            const merged = text.trim() && !out.text.includes(text.trim()) ? `${text.trim()}\n${out.text}` : out.text;
-            result = { page: n, source: 'ocr', text: merged, confidence: out.confidence, ms: 0, ocr: { steps: ready.steps, rotated: out.rotated, model: out.model } };
-          } else {
-            result = { page: n, source: text.trim() ? 'text-layer' : 'blank', text: text.trim(), confidence: null, ms: 0 };
+          const png = ready.png;
+          if (png) {
+            second = async () => {
+              let result: PageResult;
+              try {
+                const out = await timer.time('ocr', () => ocr.read(png, ready.layout));
+                // A scanned page may still carry a few characters (a stamp, a page number) in its text layer.
+                const merged = text.trim() && !out.text.includes(text.trim()) ? `${text.trim()}\n${out.text}` : out.text;
+                result = { page: n, source: 'ocr', text: merged, confidence: out.confidence, ms: 0, ocr: { steps: ready.steps, rotated: out.rotated, model: out.model } };
+              } catch (err) {
+                result = failedPage(n, err, warnings);
+              }
+              finish(result, started);
+            };
           }
-        } else {
-          result = { page: n, source: text.trim() ? 'text-layer' : 'blank', text: text.trim(), confidence: null, ms: 0 };
         }
         if (n === 1 && task.thumbnailSize > 0) {
           const source = raster ?? (await timer.time('render', () => render(p, factory, thumbnailDpi(p, task.thumbnailSize))));
           thumb = await timer.time('thumbnail', () => thumbnail(fromRaw(source), task.thumbnailSize));
         }
+        return second;
       } catch (err) {
-        warnings.push(`PAGE_FAILED: page ${n}: ${(err as Error).message ?? String(err)}`);
-        result = { page: n, source: 'failed', text: '', confidence: null, ms: 0 };
+        const failed = failedPage(n, err, warnings);
+        return () => finish(failed, started);
       } finally {
         page?.cleanup();
       }
-      result.ms = Math.round(performance.now() - started);
-      pages.push(result);
-      progress(result);
-    }
+    });
     if (readable > 0 && pages.every((p) => p.source === 'failed')) {
       throw permanent('PDF_CORRUPT', `no page of the PDF could be read (${warnings[warnings.length - 1] ?? ''})`);
     }
@@ -123,6 +129,11 @@ export async function processPdf(task: DocumentTask, ocr: PageOcr, progress: (pa
   } finally {
     await loading.destroy().catch(() => undefined);
   }
+}
+
+function failedPage(n: number, err: unknown, warnings: string[]): PageResult {
+  warnings.push(`PAGE_FAILED: page ${n}: ${(err as Error).message ?? String(err)}`);
+  return { page: n, source: 'failed', text: '', confidence: null, ms: 0 };
 }
 
 async function pageText(page: PDFPageProxy): Promise<string> {
