@@ -4,14 +4,18 @@
  * reuse (INGEST_REUSE=on) against without (INGEST_REUSE=off), same run, same corpus, same machine.
  *
  * Corpus: the pipeline benchmark's mix (bench/lib/pipeline-corpus.ts, 20 files: born-digital,
- * mixed and scanned PDFs, a photo, a TIFF, a PNG, DOCX/XLSX/PPTX, text in several encodings) three
- * times as the originals — set 1 is the pipeline corpus itself; sets 2 and 3 have other text in the
+ * mixed and scanned PDFs, a photo, a TIFF, a PNG, DOCX/XLSX/PPTX, text in several encodings) six
+ * times as the originals — set 1 is the pipeline corpus itself; sets 2–6 have other text in the
  * 13 generated files (another seed) and the 7 fixtures made different bytes their readers ignore
- * (trailing bytes, a PNG tEXt chunk, a ZIP comment: the same cost, not copies) — 60 originals under
- * fs/<department>/<year>/<name>, plus 40 byte-identical copies under other keys (another folder,
- * sometimes another name, always the same extension): 100 files, 40 % copies. Every file of the mix
- * gets 2 copies, of 2 of its 3 variants drawn with a seeded random, so the copies follow the corpus
+ * (trailing bytes, a PNG tEXt chunk, a ZIP comment: the same cost, not copies) — 120 originals under
+ * fs/<department>/<year>/<name>, plus 80 byte-identical copies under other keys (another folder,
+ * sometimes another name, always the same extension): 200 files, 40 % copies. Every file of the mix
+ * gets 4 copies, of 4 of its 6 variants drawn with a seeded random, so the copies follow the corpus
  * mix exactly (with one set, 20 originals + 13 copies, the copied files are drawn within each kind).
+ * Why 200 files: files/h is a rate, and a batch's ramp-up and its last file's tail (a scan OCRed on
+ * one thread while the other has nothing left) are a fixed cost that weighs more the shorter the
+ * batch; at 100 files (--sets 3, ~20–30 s a run) they were a tenth of the wall time and the ratio
+ * wandered between 1.43× and 1.55× from run to run on this machine; at 200 files it held at 1.58×.
  * The messages go out in one seeded shuffled order (copies interleaved with the originals, as a
  * migration of a file server produces them), the same order in every run.
  *
@@ -43,9 +47,9 @@
  *
  *   node bench/dedupe.ts [--quick] [--sets N] [--rounds N] [--bedrock-delay-ms N]
  *
- * --sets N: N variants of the mix as originals (default 3); --rounds N: rounds of three runs
+ * --sets N: N variants of the mix as originals (default 6); --rounds N: rounds of three runs
  * (default 3). --quick: one set, 10 of its files (the same kind shares) + 7 copies, one round (a
- * smoke run, ~40 s). The full run (100 files, 3 rounds = 9 daemon runs) takes about 5 min on 2 cores.
+ * smoke run, ~40 s). The full run (200 files, 3 rounds = 9 daemon runs) takes about 9 min on 2 cores.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -111,7 +115,7 @@ interface Settings {
 
 function parseArgs(argv: string[]): Settings {
   const quick = argv.includes('--quick');
-  const cfg: Settings = { quick, sets: quick ? 1 : 3, perSet: quick ? 10 : 20, rounds: quick ? 1 : 3, bedrockDelayMs: 200 };
+  const cfg: Settings = { quick, sets: quick ? 1 : 6, perSet: quick ? 10 : 20, rounds: quick ? 1 : 3, bedrockDelayMs: 200 };
   const count = (arg: string, v: string | undefined, min: number) => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < min) throw new Error(`${arg} needs an integer ≥ ${min}`);
@@ -235,8 +239,8 @@ function copyKey(original: string, n: number, random: () => number): string {
  * The originals: `sets` variants of the pipeline corpus (set 1 is that corpus; the others have other
  * text in their generated files and fixtures made different bytes), or with --quick a part of set 1
  * with the same kind shares. The copies: as many as make them the share of all files nearest to
- * COPY_SHARE, spread as evenly as possible over the pipeline corpus's files — with 3 sets each of the
- * 20 files gets exactly 2 copies (of 2 of its 3 variants, drawn), so the copies follow the corpus
+ * COPY_SHARE, spread as evenly as possible over the pipeline corpus's files — with 6 sets (the default) each of
+ * the 20 files gets exactly 4 copies (of 4 of its 6 variants, drawn), so the copies follow the corpus
  * mix exactly; what is left over goes to files drawn within each kind, each kind getting its share.
  */
 async function makeDedupeCorpus(dir: string, cfg: Settings): Promise<DedupeCorpus> {
@@ -715,7 +719,7 @@ function report(o: {
   add(`- The gain depends on the share of copies and on what is copied: a copy saves what its original cost (OCR above all, then the Bedrock calls and the text extraction), and still costs its download, hashing, type detection, the content lookup, the thumbnail upload, the index write and the state record. With ${pct(share)} copies, if a copy cost nothing and the copies cost on average what the originals do, the ratio would be 1 / (1 − ${f2(share)}) = ${f2(1 / (1 - share))}×; copies of scanned documents save more, copies of text files less.`);
   add('- One daemon: copies in flight on different daemons may both extract (the content record\'s first writer wins and both index its result), so a fleet saves a little less than one daemon when copies arrive together.');
   add('- Real AWS latencies for S3, DynamoDB and OpenSearch (loopback stand-ins here, no added latency); Bedrock is a fixed delay without throttling. Real latency on the per-file steps a copy still does would lower the ratio; slower or throttled Bedrock calls would raise it.');
-  add(`- A steady state: the batch is ${corpus.files.length} files (${secs(off.wallMs)} without reuse), so the last files' tail, when fewer jobs than slots are left, is part of the wall time of every run, which pulls the ratio towards 1; in a long migration it is negligible. The originals-only reference has the same tail.`);
+  add(`- A steady state: the batch is ${corpus.files.length} files (${secs(off.wallMs)} without reuse), so the ramp-up and the last files' tail, when fewer jobs than slots are left, are part of the wall time of every run, which pulls the ratio towards 1; in a long migration they are negligible. The originals-only reference has the same tail. This is why the default corpus is 6 sets (200 files): at 3 sets (100 files, \`--sets 3\`) the full runs on this machine gave 1.43–1.55× from run to run.`);
   add();
   add('Raw numbers: bench/results/dedupe.json.');
   add();
