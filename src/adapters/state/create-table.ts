@@ -1,15 +1,21 @@
 /**
  * Development helper behind `spot-ingest setup --create-table` (docs/design.md §3): creates the state
- * table (on-demand billing, partition key `pk` string) unless it exists, then waits until it is
- * ACTIVE. In production the table comes from the operator's infrastructure code.
+ * table (on-demand billing, partition key `pk` string) unless it exists, waits until it is ACTIVE,
+ * and turns on TTL on `expiresAt` for a table it created (content records and the Bedrock spend
+ * ledger carry it; an existing table is left as it is). In production the table comes from the
+ * operator's infrastructure code (deploy/ sets the same TTL).
  */
 import {
   CreateTableCommand,
+  UpdateTimeToLiveCommand,
   waitUntilTableExists,
   type DynamoDBClient,
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
 import { permanent } from '../../core/errors.ts';
+
+/** The attribute the table's TTL reads (epoch seconds). */
+export const TTL_ATTRIBUTE = 'expiresAt';
 
 export interface CreateStateTableOptions {
   signal?: AbortSignal;
@@ -60,6 +66,9 @@ export async function createStateTable(
       table,
       keySchema: description.KeySchema,
     });
+  }
+  if (created) {
+    await client.send(new UpdateTimeToLiveCommand({ TableName: table, TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true } }), { abortSignal: signal });
   }
   return { created, table: description };
 }

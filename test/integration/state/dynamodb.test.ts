@@ -2,8 +2,10 @@ import { describe, test, beforeAll, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import {
+  CreateTableCommand,
   DeleteTableCommand,
   DescribeTableCommand,
+  DescribeTimeToLiveCommand,
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
@@ -58,6 +60,24 @@ describe.skipIf(!endpoint)('DynamoDbState against DynamoDB Local', () => {
     const described = await client.send(new DescribeTableCommand({ TableName: table }));
     assert.deepEqual(described.Table?.KeySchema, [{ AttributeName: 'pk', KeyType: 'HASH' }]);
     assert.equal(described.Table?.BillingModeSummary?.BillingMode, 'PAY_PER_REQUEST');
+  });
+
+  test('a table createStateTable made has TTL on expiresAt (content records and the spend ledger expire); one it did not make is left as it is', async () => {
+    const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: table }));
+    assert.equal(ttl.TimeToLiveDescription?.AttributeName, 'expiresAt');
+    assert.match(String(ttl.TimeToLiveDescription?.TimeToLiveStatus), /^ENABL(ED|ING)$/);
+    const other = `state-${randomUUID()}`;
+    await client.send(new CreateTableCommand({
+      TableName: other, BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+    }));
+    try {
+      assert.equal((await createStateTable(client, other)).created, false);
+      const untouched = await client.send(new DescribeTimeToLiveCommand({ TableName: other }));
+      assert.equal(untouched.TimeToLiveDescription?.TimeToLiveStatus, 'DISABLED');
+    } finally {
+      await client.send(new DeleteTableCommand({ TableName: other }));
+    }
   });
 
   test('items without a rev attribute (written by other tooling) are claimed conditionally too', async () => {
