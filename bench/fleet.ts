@@ -22,7 +22,8 @@
  *
  * Part ocr — CPU-bound load: scanned A4 pages (300 dpi PNG, bench/lib/documents.ts as bench/ocr.ts
  * makes them) through the daemons' OCR, INGEST_POOL_SIZE 1 (one OCR thread per daemon) and
- * INGEST_CONCURRENCY 2. Each daemon is warmed first (a small probe image per slot: its thread,
+ * INGEST_CONCURRENCY 2, INGEST_REUSE=off (the pages cycle over a few images, which reuse would
+ * otherwise OCR once). Each daemon is warmed first (a small probe image per slot: its thread,
  * tesseract and the languages load), then the pages are sent and timed the same way. Reports pages/s,
  * pages/s per core in use and pages per CPU-second of the daemons (/proc/<pid>/stat): the figure to
  * size a fleet with. No target: this machine has 2 cores, so beyond 2 OCR threads nothing can grow.
@@ -255,7 +256,7 @@ async function runOcr(n: number, cfg: Settings['ocr'], images: PageImages): Prom
     await forEachLimit(probes, 8, (key) => putObject(stack.s3, stack.bucket, key, images.probe, 'image/png'));
     const startupMs = await startFleet({
       stack, n, label: `fleet-ocr${n}`,
-      env: { INGEST_POOL_SIZE: String(cfg.poolSize), INGEST_CONCURRENCY: String(cfg.concurrency) },
+      env: { INGEST_POOL_SIZE: String(cfg.poolSize), INGEST_CONCURRENCY: String(cfg.concurrency), INGEST_REUSE: 'off' },
     }, daemons);
     const w0 = performance.now();
     const warm = await measureBatch(stack, daemons, probes, 180_000, `${n} daemon(s): the warm-up probes`);
@@ -356,7 +357,7 @@ function report(o: {
   add();
   add('### CPU-bound load (OCR, no target)');
   add();
-  add(`- Pages: synthetic scanned A4 pages, 2480×3508 px greyscale PNG at 300 dpi, ${LINES_PER_PAGE} lines of Japanese with some English (bench/lib/documents.ts, as bench/ocr.ts), ${cfg.ocr.distinctPages} different images cycled over the objects (every object is downloaded, OCRed in full and indexed: the daemon has no cache across keys). ${cfg.ocr.pagesPerCore} pages per core the run can use, so each run lasts about as long.`);
+  add(`- Pages: synthetic scanned A4 pages, 2480×3508 px greyscale PNG at 300 dpi, ${LINES_PER_PAGE} lines of Japanese with some English (bench/lib/documents.ts, as bench/ocr.ts), ${cfg.ocr.distinctPages} different images cycled over the objects (every object is downloaded, OCRed in full and indexed: the daemons run with INGEST_REUSE=off, since copies of the same bytes would otherwise be indexed from the first one's extraction — bench:dedupe measures that). ${cfg.ocr.pagesPerCore} pages per core the run can use, so each run lasts about as long.`);
   add(`- Daemons: **INGEST_POOL_SIZE ${cfg.ocr.poolSize}** (one OCR worker thread per daemon, so N daemons run N OCR threads) and INGEST_CONCURRENCY ${cfg.ocr.concurrency}; OCR languages jpn+eng, 300 dpi, thumbnails computed (not stored: no thumbnail bucket), the daemon's defaults otherwise; no latency added. The daemon's default pool size is the number of cores, so one daemon per instance uses all of them — one thread per daemon here is what lets 1 → 2 daemons show the per-core scaling on this 2-core machine.`);
   add(`- Warm-up before the clock: N × ${cfg.ocr.concurrency} small probe images (one line of text, 1400×400 px); a daemon receives at most its free slots, so each gets ${cfg.ocr.concurrency} and its thread loads tesseract and the languages (the cold start) outside the measurement. Then the pages are sent and timed as above.`);
   add('- pages/s = pages / wall time. **pages/s per core in use** = pages/s / min(OCR threads, cores). **pages per CPU-second** = pages / the daemons\' CPU seconds during the batch (all their threads: OCR, preprocessing, the main thread\'s download, index and state work) — the most portable of the three: one core of this machine turns out that many pages per second while it works on nothing else.');
