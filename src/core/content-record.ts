@@ -23,23 +23,33 @@ export interface StoredVectors {
   embedding_pending?: boolean;
 }
 
-export interface StoredContent {
-  /** `s3://bucket/key` the content was first extracted from. */
-  from: string;
-  /** ISO-8601 */
-  createdAt: string;
+/** What reading a file gave, whatever the key: the fields an extraction and a content record share. */
+export interface ExtractedText {
   text: string;
   textSource: TextSource;
   pageCount: number | null;
   ocrConfidence: number | null;
   encoding: string | null;
-  /** The document's warnings: the extraction's and the embedding's. */
   warnings: string[];
+}
+
+/** The picture-related part of what reading a file gave. */
+export interface ExtractedPicture {
+  /** WebP thumbnail bytes (PDF page 1 or the image), or null when there was none. */
+  thumbnail: Uint8Array | null;
+  /** Image (or PDF page 1 at the OCR resolution) dimensions in px. */
   width: number | null;
   height: number | null;
+  /** EXIF date the picture was taken (ISO 8601). */
   takenAt: string | null;
-  /** WebP thumbnail bytes, or null when there was none. */
-  thumbnail: Uint8Array | null;
+}
+
+/** A content record; its `warnings` are the document's: the extraction's and the embedding's. */
+export interface StoredContent extends ExtractedText, ExtractedPicture {
+  /** `s3://bucket/key` the content was first extracted from. */
+  from: string;
+  /** ISO-8601 */
+  createdAt: string;
   /** The vectors, or null when no embedding model was on. */
   vectors: StoredVectors | null;
   /** What making it took, i.e. what a reuse saves: pages read (PDF and image pages), Bedrock input tokens and images. */

@@ -1,24 +1,12 @@
 import { basename, extname } from 'node:path/posix';
-import type { IndexDocument, TextSource } from '../core/index-document.ts';
+import type { ExtractedPicture, ExtractedText } from '../core/content-record.ts';
+import type { IndexDocument } from '../core/index-document.ts';
 import { documentId } from '../adapters/index/document-id.ts';
 import type { FileEvent } from '../messages/file-event.ts';
 import type { Downloaded } from './download.ts';
 import type { DetectedType } from './detect-type.ts';
 
-export interface Extraction {
-  text: string;
-  textSource: TextSource;
-  pageCount: number | null;
-  ocrConfidence: number | null;
-  encoding: string | null;
-  warnings: string[];
-  /** WebP thumbnail bytes (PDF page 1 or the image). */
-  thumbnail?: Uint8Array | null;
-  /** Image (or PDF page 1 at the OCR resolution) dimensions in px. */
-  width?: number | null;
-  height?: number | null;
-  /** EXIF date the picture was taken (ISO 8601). */
-  takenAt?: string | null;
+export interface Extraction extends ExtractedText, Partial<ExtractedPicture> {
   /** Milliseconds of the extraction's own sub-steps (parse, render, ocr, thumbnail). */
   substeps?: Record<string, number>;
 }
