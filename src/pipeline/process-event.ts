@@ -10,7 +10,7 @@ import { classifyError } from '../core/classify.ts';
 import { detectType } from './detect-type.ts';
 import { downloadObject, type Downloaded } from './download.ts';
 import { extractContent } from './extract.ts';
-import type { EventSummary, JobContext } from '../consumer/processor.ts';
+import type { EventSummary, JobContext, Reused } from '../consumer/processor.ts';
 import { StepTimer } from '../observability/step-timer.ts';
 import type { TempFiles } from './temp-files.ts';
 import type { DocumentReader } from './document-reader.ts';
@@ -152,9 +152,11 @@ export async function processEvent(event: FileEvent, deps: PipelineDeps, ctx: Jo
       ? await timer.time('reuse', () => reuse.acquire(reuse.key(file.sha256, type.mime), { signal: ctx.signal, park: ctx.park, pageDone: ctx.pageDone }))
       : undefined;
     let content: StoredContent;
+    let reused: Reused | undefined;
     if (acquired?.kind === 'hit') {
       content = acquired.content;
-      log.info({ from: content.from, savedPages: content.cost.pages, savedBedrockTokens: content.cost.bedrockInputTokens }, 'same content extracted before: indexed from that extraction');
+      reused = { from: content.from, savedPages: content.cost.pages, savedBedrockTokens: content.cost.bedrockInputTokens };
+      log.info(reused, 'same content extracted before: indexed from that extraction');
     } else {
       try {
         const made = await makeContent();
@@ -170,7 +172,6 @@ export async function processEvent(event: FileEvent, deps: PipelineDeps, ctx: Jo
         throw err;
       }
     }
-    const reused = acquired?.kind === 'hit';
     let storedThumbnail: string | null = null;
     const thumbnails = deps.thumbnails;
     const image = content.thumbnail;
@@ -207,7 +208,7 @@ export async function processEvent(event: FileEvent, deps: PipelineDeps, ctx: Jo
       ...(checkpoint && checkpoint.resumed.length > 0 ? { resumedPages: checkpoint.resumed.length } : {}),
       ...(content.vectors !== null ? { embedded: embeddedSummary(content.vectors) } : {}),
       ...(warnings.length > 0 ? { warnings } : {}),
-      ...(reused ? { reused: { from: content.from, savedPages: content.cost.pages, savedBedrockTokens: content.cost.bedrockInputTokens } } : {}),
+      ...(reused ? { reused } : {}),
     });
 
     /** Extraction (resuming from a checkpoint, under the crash guard) and embedding: this file's content. */

@@ -20,15 +20,11 @@ export interface MadeContent {
 }
 
 export function contentOf(made: MadeContent): StoredContent {
-  const { extraction: x, embedded } = made;
+  const { extraction: { substeps: _substeps, ...x }, embedded } = made;
   return {
+    ...x,
     from: made.from,
     createdAt: (made.now ?? new Date()).toISOString(),
-    text: x.text,
-    textSource: x.textSource,
-    pageCount: x.pageCount,
-    ocrConfidence: x.ocrConfidence,
-    encoding: x.encoding,
     warnings: [...x.warnings, ...(embedded?.warnings ?? [])],
     width: x.width ?? null,
     height: x.height ?? null,
@@ -49,18 +45,8 @@ export function notReusable(content: StoredContent): string | null {
 
 /** The extraction a document is built from (buildDocument). */
 export function extractionOf(content: StoredContent): Extraction {
-  return {
-    text: content.text,
-    textSource: content.textSource,
-    pageCount: content.pageCount,
-    ocrConfidence: content.ocrConfidence,
-    encoding: content.encoding,
-    warnings: [...content.warnings],
-    thumbnail: content.thumbnail,
-    width: content.width,
-    height: content.height,
-    takenAt: content.takenAt,
-  };
+  const { from: _from, createdAt: _createdAt, vectors: _vectors, cost: _cost, ...extraction } = content;
+  return { ...extraction, warnings: [...content.warnings] };
 }
 
 /** The document's vector fields (none when no embedding model was on). */
