@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { documentId } from '../../src/adapters/index/document-id.ts';
 import { createBucket, putObject, receiveVisible, send } from '../support/aws.ts';
-import { spawnDaemon, type SpawnedDaemon } from '../support/daemon.ts';
+import { outcomeOf as settled, spawnDaemon, type SpawnedDaemon } from '../support/daemon.ts';
 import { FIXTURES } from '../support/documents.ts';
 import { createE2eStack, stopDaemonAndClose, type E2eStack } from '../support/e2e-stack.ts';
 import { nativeEvent, s3Event } from '../support/events.ts';
@@ -23,8 +23,7 @@ let daemon: SpawnedDaemon;
 let httpPort: number;
 let thumbs: string;
 
-const outcomeOf = async (messageId: string, what: string, timeoutMs = 60_000) =>
-  (await daemon.waitForLog((l) => l.messageId === messageId && typeof l.outcome === 'string' && typeof l.ms === 'number', `outcome of ${what}`, timeoutMs)).outcome;
+const outcomeOf = (messageId: string, what: string, timeoutMs?: number) => settled(daemon, messageId, what, timeoutMs);
 const doc = (key: string) => stack.recorder.documents(stack.index).get(documentId(stack.bucket, key));
 const squash = (s: unknown) => String(s).normalize('NFKC').replace(/\s+/g, '');
 

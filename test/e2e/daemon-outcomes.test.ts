@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import Encoding from 'encoding-japanese';
 import { documentId } from '../../src/adapters/index/document-id.ts';
 import { putObject, queueCounts, receiveVisible, send } from '../support/aws.ts';
-import { outcomeLines, spawnDaemon, type SpawnedDaemon } from '../support/daemon.ts';
+import { outcomeLines, outcomeOf as settled, spawnDaemon, type SpawnedDaemon } from '../support/daemon.ts';
 import { createE2eStack, stopDaemonAndClose, type E2eStack } from '../support/e2e-stack.ts';
 import { eventBridgeEvent, nativeEvent, s3Event, snsWrapped } from '../support/events.ts';
 import { freePort } from '../support/free-port.ts';
@@ -18,8 +18,7 @@ let stack: E2eStack;
 let daemon: SpawnedDaemon;
 let httpPort: number;
 
-const outcomeOf = async (messageId: string, what = messageId) =>
-  (await daemon.waitForLog((l) => l.messageId === messageId && typeof l.outcome === 'string' && typeof l.ms === 'number', `outcome of ${what}`)).outcome;
+const outcomeOf = (messageId: string, what?: string) => settled(daemon, messageId, what);
 
 const doc = (key: string) => stack.recorder.documents(stack.index).get(documentId(stack.bucket, key));
 

@@ -14,7 +14,7 @@ import { DeleteObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { documentId } from '../../src/adapters/index/document-id.ts';
 import { createBucket, putObject, send } from '../support/aws.ts';
 import { titanModelsAt, useBedrockStandIn } from '../support/bedrock-suite.ts';
-import { outcomeLines, spawnDaemon, type SpawnedDaemon } from '../support/daemon.ts';
+import { outcomeLines, outcomeOf, spawnDaemon, type SpawnedDaemon } from '../support/daemon.ts';
 import { FIXTURES } from '../support/documents.ts';
 import { createE2eStack, stopDaemonAndClose, type E2eStack } from '../support/e2e-stack.ts';
 import { nativeEvent, s3Event } from '../support/events.ts';
@@ -100,8 +100,10 @@ test('copies of a scanned page and of a text file: one OCR, one set of Bedrock c
     // delete the copy whose extraction the others were indexed from: the others stay whole
     const original = scans.find((k) => events.get(k)!.reused === undefined)!;
     await stack.s3.send(new DeleteObjectCommand({ Bucket: stack.bucket, Key: original }));
-    await send(stack.sqs, stack.queueUrl, s3Event(stack.bucket, original, { eventName: 'ObjectRemoved:Delete' }));
-    await waitFor(() => !stack.indexed(original), { timeoutMs: 30_000, what: 'the deleted copy unindexed' });
+    const removed = await send(stack.sqs, stack.queueUrl, s3Event(stack.bucket, original, { eventName: 'ObjectRemoved:Delete' }));
+    // the document is unindexed before the thumbnail is deleted: wait for the delete's outcome, not the index
+    assert.equal(await outcomeOf(daemon, removed, `delete of ${original}`, 30_000), 'done');
+    assert.ok(!stack.indexed(original), 'the deleted copy unindexed');
     await assert.rejects(stack.s3.send(new HeadObjectCommand({ Bucket: thumbs, Key: thumbnailOf(original) })), (err: Error) => err.name === 'NotFound');
     for (const key of scans.filter((k) => k !== original)) {
       assert.ok(stack.indexed(key), `${key} still indexed`);

@@ -111,6 +111,10 @@ export async function killSpawned(): Promise<void> {
 /** The log lines that report a settled message (they carry `outcome` and `ms`). */
 export const outcomeLines = (logs: Record<string, unknown>[]) => logs.filter((l) => typeof l.outcome === 'string' && typeof l.ms === 'number');
 
+/** The outcome the daemon logged for this SQS message, once it has settled it. */
+export const outcomeOf = async (daemon: SpawnedDaemon, messageId: string, what = messageId, timeoutMs = 60_000) =>
+  (await daemon.waitForLog((l) => l.messageId === messageId && outcomeLines([l]).length === 1, `outcome of ${what}`, timeoutMs)).outcome;
+
 /** Run a one-shot command (e.g. `setup`) to completion. */
 export async function runCli(args: string[], env: Record<string, string>, timeoutMs = 60_000): Promise<Exit & { stdout: string; stderr: string }> {
   const child = spawn(BIN, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
