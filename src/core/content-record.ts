@@ -4,6 +4,7 @@
  * holding the same bytes is indexed from it. The port that keeps them is
  * src/pipeline/ports/content.ts.
  */
+import type { IngestError } from './errors.ts';
 import type { TextSource } from './index-document.ts';
 
 export interface ContentKey {
@@ -60,4 +61,5 @@ export interface StoredContent extends ExtractedText, ExtractedPicture {
 export type KeepResult =
   | { kept: 'ours'; content: StoredContent }
   | { kept: 'theirs'; content: StoredContent }
-  | { kept: 'no'; content: StoredContent; reason: string };
+  /** `error`: the store failed (the result was made and is indexed, only not kept). */
+  | { kept: 'no'; content: StoredContent; reason: string; error?: IngestError };

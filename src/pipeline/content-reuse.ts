@@ -3,6 +3,8 @@
  * were extracted before (same sha256, detected type and extraction settings) is indexed from that
  * extraction. `acquire` is the one lookup; on a miss the caller extracts, then `settle`s what it
  * made (kept in the store: the first writer of a record wins, and every writer indexes the winner).
+ * Reuse only saves work: a lookup or keep that fails (the store unreachable, throttled) is a miss
+ * or a result not kept, never the job's failure; only an abort ends the job.
  *
  * On one daemon, jobs for the same content do not extract side by side: while one job looks up or
  * extracts, the others wait for it and then index its result (or, if it ends without a reusable
@@ -10,6 +12,8 @@
  * hears of each page the extraction finishes, so its own deadline moves on with it. Across daemons, copies that arrive together may both
  * extract; the store's first-writer-wins keeps their documents identical.
  */
+import { classifyError } from '../core/classify.ts';
+import type { IngestError } from '../core/errors.ts';
 import type { ContentKey, ContentStore, KeepResult, StoredContent } from './ports/content.ts';
 
 export type Acquired =
@@ -17,6 +21,8 @@ export type Acquired =
   /** Extract, then call `settle` (always, also on failure: null). */
   | {
     kind: 'miss';
+    /** The lookup failed (not aborted): the job extracts as if nothing were kept. */
+    lookupFailed?: IngestError;
     settle: (result: StoredContent | null, options?: { signal?: AbortSignal }) => Promise<KeepResult | null>;
     /** A page of the extraction was finished: told to the jobs waiting for it (their deadlines move on too). */
     pageDone: () => void;
@@ -71,6 +77,7 @@ export class ContentReuse {
     const pageListeners = new Set<() => void>();
     this.#turns.set(id, { done, pageListeners });
     let settled = false;
+    let lookupFailed: IngestError | undefined;
     const end = (content: StoredContent | null) => {
       if (settled) return;
       settled = true;
@@ -84,11 +91,16 @@ export class ContentReuse {
         return { kind: 'hit', content: found };
       }
     } catch (err) {
-      end(null);
-      throw err;
+      // reuse saves work; it never costs a job: a failed lookup is a miss (an abort still ends the job)
+      if (signal?.aborted) {
+        end(null);
+        throw err;
+      }
+      lookupFailed = classifyError(err);
     }
     return {
       kind: 'miss',
+      ...(lookupFailed ? { lookupFailed } : {}),
       pageDone: () => {
         for (const listener of pageListeners) listener();
       },
@@ -97,14 +109,20 @@ export class ContentReuse {
           end(null);
           return null;
         }
+        let kept: KeepResult;
         try {
-          const kept = await this.#store.keep(key, result, options);
-          end(kept.content);
-          return kept;
+          kept = await this.#store.keep(key, result, options);
         } catch (err) {
-          end(null);
-          throw err;
+          if (options.signal?.aborted) {
+            end(null);
+            throw err;
+          }
+          // not kept, but made: the job (and the copies waiting for it) index this result
+          const error = classifyError(err);
+          kept = { kept: 'no', content: result, reason: 'the store failed', error };
         }
+        end(kept.content);
+        return kept;
       },
     };
   }

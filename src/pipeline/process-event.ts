@@ -158,13 +158,15 @@ export async function processEvent(event: FileEvent, deps: PipelineDeps, ctx: Jo
       reused = { from: content.from, savedPages: content.cost.pages, savedBedrockTokens: content.cost.bedrockInputTokens };
       log.info(reused, 'same content extracted before: indexed from that extraction');
     } else {
+      if (acquired?.lookupFailed) log.warn({ err: acquired.lookupFailed }, 'could not look up earlier extractions of this content: extracting it');
       try {
         const made = await makeContent();
         content = made;
         const rejected = acquired ? notReusable(made) : null;
         const kept = acquired ? await acquired.settle(rejected === null ? made : null, { signal: ctx.signal }) : null;
         const notKept = rejected ?? (kept?.kept === 'no' ? kept.reason : null);
-        if (notKept !== null) log.info({ reason: notKept }, 'extraction not kept for reuse');
+        if (kept?.kept === 'no' && kept.error) log.warn({ err: kept.error }, 'could not keep the extraction for reuse: indexed without keeping it');
+        else if (notKept !== null) log.info({ reason: notKept }, 'extraction not kept for reuse');
         if (kept?.kept === 'theirs') log.info({ from: kept.content.from }, 'the same content was extracted elsewhere at the same time: indexed from the extraction kept first');
         if (kept) content = kept.content;
       } catch (err) {

@@ -8,11 +8,12 @@
  */
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DeleteObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { documentId } from '../../src/adapters/index/document-id.ts';
-import { createBucket, putObject, send } from '../support/aws.ts';
+import { createBucket, putObject, queueCounts, send } from '../support/aws.ts';
 import { titanModelsAt, useBedrockStandIn } from '../support/bedrock-suite.ts';
 import { outcomeLines, outcomeOf, spawnDaemon, type SpawnedDaemon } from '../support/daemon.ts';
 import { FIXTURES } from '../support/documents.ts';
@@ -176,5 +177,27 @@ test('two daemons racing on copies of one file: every document is the same apart
   } finally {
     await one.daemon.stop('SIGTERM');
     await stopDaemonAndClose(stack, two.daemon);
+  }
+});
+
+test('an extraction the store cannot keep (its bucket is missing) is still indexed: the file is done, with a warning, and nothing is dead-lettered', async () => {
+  // a payload larger than a state-table item goes to INGEST_CHECKPOINT_BUCKET, here a bucket nobody made
+  const stack = await createE2eStack('e2e-reuse-unkept', { env: MODELS() });
+  const { daemon } = await startDaemon(stack, { INGEST_CHECKPOINT_BUCKET: `${stack.bucket}-never-made` });
+  try {
+    // text that does not compress: its record is over the item limit
+    const big = randomBytes(450_000).toString('base64').replace(/(.{76})/g, '$1\n');
+    const keys = ['big/one.txt', 'big/two.txt'];
+    for (const key of keys) await putObject(stack.s3, stack.bucket, key, big);
+    for (const key of keys) await send(stack.sqs, stack.queueUrl, nativeEvent(stack.bucket, key));
+    const events = await doneEvents(daemon, keys);
+    assert.ok(keys.every((k) => stack.indexed(k)), 'both copies indexed');
+    const warned = daemon.logs().filter((l) => l.msg === 'could not keep the extraction for reuse: indexed without keeping it');
+    assert.ok(warned.length >= 1, 'the failed keep is a warning');
+    assert.equal(warned[0]!.level, 'warn');
+    assert.equal((await queueCounts(stack.sqs, stack.dlqUrl)).total, 0, 'nothing dead-lettered');
+    assert.ok(keys.every((k) => events.get(k)!.outcome === 'done'));
+  } finally {
+    await stopDaemonAndClose(stack, daemon);
   }
 });

@@ -142,7 +142,7 @@ test('when the first ends without a reusable result, the next copy takes its tur
   assert.equal((await reuse.acquire(key)).kind, 'hit');
 });
 
-test('a waiting copy whose job is aborted stops waiting at once; a failing lookup fails its job and lets the next try', async () => {
+test('a waiting copy whose job is aborted stops waiting at once; an aborted lookup ends its job and lets the next try', async () => {
   const store = new MemoryStore();
   const reuse = new ContentReuse(store, 'fp');
   const key = reuse.key('d'.repeat(64), 'application/pdf');
@@ -153,20 +153,67 @@ test('a waiting copy whose job is aborted stops waiting at once; a failing looku
   await assert.rejects(waiting, /drain/);
   if (first.kind === 'miss') await first.settle(null);
 
-  const failing: ContentStore = { get: () => Promise.reject(new Error('table unreachable')), keep: store.keep.bind(store) };
-  const broken = new ContentReuse(failing, 'fp');
-  await assert.rejects(broken.acquire(key), /table unreachable/);
-  await assert.rejects(broken.acquire(key), /table unreachable/, 'no turn is left behind: the next job looks up again');
+  const aborting = new AbortController();
+  const hanging: ContentStore = {
+    get: () => new Promise((_, reject) => aborting.signal.addEventListener('abort', () => reject(aborting.signal.reason))),
+    keep: store.keep.bind(store),
+  };
+  const cut = new ContentReuse(hanging, 'fp');
+  const lookup = cut.acquire(key, { signal: aborting.signal });
+  aborting.abort(new Error('interrupted'));
+  await assert.rejects(lookup, /interrupted/);
+  const next = new ContentReuse({ get: store.get.bind(store), keep: store.keep.bind(store) }, 'fp');
+  assert.equal((await next.acquire(key)).kind, 'miss');
 });
 
-test('settle(null) after a failed keep still ends the turn (a failing keep fails the job, not the waiting copies)', async () => {
+test('a lookup that fails (store unreachable) is a miss that says why: the job extracts, it does not fail', async () => {
+  const store = new MemoryStore();
+  const failing: ContentStore = { get: () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })), keep: store.keep.bind(store) };
+  const reuse = new ContentReuse(failing, 'fp');
+  const key = reuse.key('d'.repeat(64), 'application/pdf');
+  const first = await reuse.acquire(key);
+  assert.equal(first.kind, 'miss');
+  if (first.kind !== 'miss') return;
+  assert.ok(first.lookupFailed, 'the failure is reported');
+  assert.equal(typeof first.lookupFailed.code, 'string');
+  // the failing job still holds the turn: a copy waits for its extraction instead of extracting too
+  const copy = reuse.acquire(key);
+  const kept = await first.settle(sampleContent());
+  assert.equal(kept?.kept, 'ours');
+  const got = await copy;
+  assert.equal(got.kind, 'hit');
+});
+
+test('a keep that fails (throttled) returns the result as not kept, with the error; the waiting copies index it', async () => {
   const store = new MemoryStore();
   const failingKeep: ContentStore = { get: store.get.bind(store), keep: () => Promise.reject(new Error('throttled')) };
   const reuse = new ContentReuse(failingKeep, 'fp');
   const key = reuse.key('e'.repeat(64), 'application/pdf');
   const first = await reuse.acquire(key);
   const next = reuse.acquire(key);
-  if (first.kind === 'miss') await assert.rejects(first.settle(sampleContent()), /throttled/);
+  assert.equal(first.kind, 'miss');
+  if (first.kind !== 'miss') return;
+  const made = sampleContent();
+  const kept = await first.settle(made);
+  assert.equal(kept?.kept, 'no');
+  assert.equal(kept?.content, made, 'the job indexes what it made');
+  assert.ok(kept?.kept === 'no' && kept.error?.message.includes('throttled'), 'the error is kept for the log line');
+  const copy = await next;
+  assert.equal(copy.kind, 'hit', 'the copy waiting for this extraction indexes it');
+  if (copy.kind === 'hit') assert.equal(copy.content, made);
+  // nothing was kept: a later copy looks up and extracts again
+  assert.equal((await reuse.acquire(key)).kind, 'miss');
+});
+
+test('a keep cut by an abort ends the job and the turn: the next copy extracts', async () => {
+  const store = new MemoryStore();
+  const controller = new AbortController();
+  const aborted: ContentStore = { get: store.get.bind(store), keep: () => { controller.abort(new Error('drain')); return Promise.reject(new Error('drain')); } };
+  const reuse = new ContentReuse(aborted, 'fp');
+  const key = reuse.key('f'.repeat(64), 'application/pdf');
+  const first = await reuse.acquire(key);
+  const next = reuse.acquire(key);
+  if (first.kind === 'miss') await assert.rejects(first.settle(sampleContent(), { signal: controller.signal }), /drain/);
   assert.equal((await next).kind, 'miss');
 });
 
