@@ -17,6 +17,7 @@ import type { DocumentResult, PageResult } from '../core/document.ts';
 import type { PageOcr } from './page-ocr.ts';
 import { prepareForOcr, thumbnail } from './preprocess.ts';
 import { inTwoStages, type SecondStage } from './two-stages.ts';
+import { pageRecorder } from './page-recorder.ts';
 
 const MULTI_PAGE_OCR = new Set(['tiff']);
 
@@ -61,11 +62,7 @@ export async function processImage(task: DocumentTask, ocr: PageOcr, progress: (
   const pages: PageResult[] = [];
   if (task.ocr) {
     const resumed = new Map((task.resume ?? []).map((p) => [p.page, p]));
-    const finish = (result: PageResult, started: number) => {
-      result.ms = Math.round(performance.now() - started);
-      pages.push(result);
-      progress(result);
-    };
+    const finish = pageRecorder(pages, progress);
     // the next page of a multi-page image is preprocessed while the one before it is OCRed (two-stages.ts)
     await inTwoStages(ocrPages, async (n): Promise<SecondStage> => {
       const done = resumed.get(n);

@@ -16,6 +16,7 @@ import type { PageOcr } from './page-ocr.ts';
 import { pdfAssets } from './pdf-assets.ts';
 import { fromRaw, prepareForOcr, thumbnail, type RawImage } from './preprocess.ts';
 import { inTwoStages, type SecondStage } from './two-stages.ts';
+import { pageRecorder } from './page-recorder.ts';
 
 /** The largest raster a page is rendered to (≈ A3 at 300 dpi); bigger pages get a lower resolution. */
 const MAX_RENDER_PIXELS = 35_000_000;
@@ -59,11 +60,7 @@ export async function processPdf(task: DocumentTask, ocr: PageOcr, progress: (pa
     const resumed = new Map((task.resume ?? []).filter((p) => p.page <= readable).map((p) => [p.page, p]));
     let thumb: Buffer | null = null;
     let size = null as { width: number; height: number } | null; // set by page 1 (inside a callback: no narrowing)
-    const finish = (result: PageResult, started: number) => {
-      result.ms = Math.round(performance.now() - started);
-      pages.push(result);
-      progress(result);
-    };
+    const finish = pageRecorder(pages, progress);
     // A scanned page is read and rendered while the page before it is OCRed (the OCR engine has
     // its own thread); pages are OCRed one at a time and recorded in order (two-stages.ts).
     await inTwoStages(readable, async (n): Promise<SecondStage> => {
