@@ -102,7 +102,7 @@ test('lifecycle Terminated: the lease owner is the IMDS instance id; the drain f
   await daemon.waitForLog((l) => typeof l._aws === 'object' && l.InFlight === 1, 'an EMF line counting the message in flight', 10_000);
 
   imds.setLifecycle('Terminated');
-  const drain = await daemon.waitForLog((l) => l.msg === 'draining: stopped receiving', 'drain to start', 5_000);
+  const drain = await daemon.waitForLog((l) => l.msg === 'draining: stopped receiving', 'drain to start', 15_000);
   assert.equal(drain.reason, 'lifecycle Terminated');
   const exit = await exitWithin(daemon, 30_000);
   assert.equal(exit.code, 0, daemon.stderr());
@@ -141,7 +141,9 @@ test('scale-in protection: on while a message is processed, off once idle (INGES
   assert.deepEqual(asg.protectionHistory(INSTANCE), [false, true, false]);
   const calls = asg.succeeded('SetInstanceProtection');
   assert.ok(calls.every((c) => c.params.AutoScalingGroupName === 'configured-asg' && c.params['InstanceIds.member.1'] === INSTANCE));
-  assert.ok(calls[2]!.at - Date.parse(String(doneLine.time)) >= 900, 'off only after the idle time');
+  // the idle second starts when the job frees its slot, a little before its outcome line (that waits
+  // for the batched delete): at least half of it lies after the line however slow the delete was
+  assert.ok(calls[2]!.at - Date.parse(String(doneLine.time)) >= 500, 'off only after the idle time');
 
   const exit = await daemon.stop('SIGTERM');
   assert.equal(exit.code, 0, daemon.stderr());

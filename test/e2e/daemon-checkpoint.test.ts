@@ -76,8 +76,8 @@ test('a notice releases the slow PDF with its pages checkpointed; a second daemo
   // a periodic save while it runs (every 5 s): the notice comes once some pages are safe
   await first.waitForLog((l) => l.msg === 'checkpoint saved', 'a first checkpoint', 60_000);
   const noticeTime = imds.interrupt({ inSeconds: 45 });
-  const detected = await first.waitForLog((l) => l.msg === 'draining: stopped receiving', 'the drain to start', 5_000);
-  const released = await first.waitForLog((l) => l.messageId === slowId && l.outcome === 'released', 'the slow PDF to be released', 10_000);
+  const detected = await first.waitForLog((l) => l.msg === 'draining: stopped receiving', 'the drain to start', 15_000);
+  const released = await first.waitForLog((l) => l.messageId === slowId && l.outcome === 'released', 'the slow PDF to be released', 20_000);
   assert.ok(Date.parse(String(released.time)) >= Date.parse(String(detected.time)), 'released by the drain the notice started');
   const exit = await exitOnItsOwn(first, 30_000);
   assert.equal(exit.code, 0, first.stderr());

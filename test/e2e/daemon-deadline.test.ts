@@ -80,8 +80,10 @@ test('a job past its deadline is aborted: its worker is replaced, its slot and l
     assert.deepEqual(letter!.keys, [hung]);
     assert.ok(daemon.logs().some((l) => typeof l.msg === 'string' && l.msg.startsWith('last receive before SQS redrive')), 'the last receive was rolled over, not left to redrive');
     assert.equal(stack.indexed(hung), false);
-    assert.equal(outcomeLines(daemon.logs()).filter((l) => l.outcome === 'dead-letter').length, 1);
+    // the outcome line follows the dead letter's send and the message's delete
+    await daemon.waitForLog((l) => outcomeLines([l]).length === 1 && l.outcome === 'dead-letter', 'the dead-letter outcome line');
     await waitFor(async () => (await queueCounts(stack.sqs, stack.queueUrl)).total === 0, { what: 'queue empty' });
+    assert.equal(outcomeLines(daemon.logs()).filter((l) => l.outcome === 'dead-letter').length, 1);
     assert.equal((await daemon.stop()).code, 0);
   } finally {
     if (daemon && daemon.child.exitCode === null) await daemon.stop('SIGKILL').catch(() => undefined);

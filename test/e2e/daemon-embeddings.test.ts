@@ -143,7 +143,8 @@ test('a Bedrock outage opens the circuit: messages are retried, not dead-lettere
     // while it is open the daemon stops receiving: messages wait in the queue, their receive counts unused
     const paused = await r.daemon.waitForLog((l) => l.msg === 'receiving paused', 'receiving to pause', 30_000);
     assert.match(String(paused.reason), /bedrock circuit open/);
-    assert.ok((await metric(r, 'spot_ingest_messages_total', 'outcome="retry"')) > 0, 'failed messages are retried');
+    // a retry is counted once it is settled (visibility changed), which may come after the pause
+    await waitFor(async () => (await metric(r, 'spot_ingest_messages_total', 'outcome="retry"')) > 0, { timeoutMs: 30_000, what: 'failed messages retried' });
     assert.equal(keys.filter((k) => docOf(r, k) !== undefined).length, 0, 'nothing is indexed without its vectors during an outage');
 
     standIn().reset();

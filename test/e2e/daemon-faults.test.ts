@@ -81,7 +81,8 @@ test('a second SIGTERM releases in-flight work at once instead of waiting out th
   assert.equal((await fetch(`http://127.0.0.1:${port}/readyz`)).status, 200);
   stack.recorder.delayResponses(60_000);
   for (const key of keys) await send(stack.sqs, stack.queueUrl, nativeEvent(stack.bucket, key));
-  await waitFor(() => stack.recorder.bulkRequests().some((r) => keys.some((k) => r.body.includes(k))), { what: 'indexing to start', timeoutMs: 20_000 });
+  // both in flight (each one's index write held) before the signals: both must then be released
+  await waitFor(() => keys.every((k) => stack.recorder.bulkRequests().some((r) => r.body.includes(k))), { what: 'indexing of both to start', timeoutMs: 20_000 });
   daemon.child.kill('SIGTERM');
   await daemon.waitForLog((l) => l.msg === 'draining: stopped receiving', 'drain to start');
   const ready = await fetch(`http://127.0.0.1:${port}/readyz`);

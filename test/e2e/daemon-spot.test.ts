@@ -48,7 +48,7 @@ test('a spot interruption notice drains to (notice − margin), releases what ca
   await waitFor(() => stack.recorder.bulkRequests().some((r) => keys.some((k) => r.body.includes(k))), { what: 'indexing to start', timeoutMs: 20_000 });
   const noticeTime = imds.interrupt({ inSeconds: 26 });
   const deadline = noticeTime.getTime() - 15_000;
-  const drain = await daemon.waitForLog((l) => l.msg === 'draining: stopped receiving', 'drain to start', 5_000);
+  const drain = await daemon.waitForLog((l) => l.msg === 'draining: stopped receiving', 'drain to start', 10_000);
   assert.equal(drain.reason, 'spot interruption');
   assert.equal(drain.deadline, new Date(deadline).toISOString());
   const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
@@ -81,7 +81,7 @@ test('a rebalance recommendation stops receiving, lets in-flight work finish (no
   for (const key of keys) await send(stack.sqs, stack.queueUrl, nativeEvent(stack.bucket, key));
   await waitFor(() => keys.every((k) => stack.recorder.bulkRequests().some((r) => r.body.includes(k))), { what: 'indexing of all three to start', timeoutMs: 20_000 });
   imds.rebalance();
-  const drain = await daemon.waitForLog((l) => l.msg === 'draining: stopped receiving', 'drain to start', 5_000);
+  const drain = await daemon.waitForLog((l) => l.msg === 'draining: stopped receiving', 'drain to start', 10_000);
   assert.equal(drain.reason, 'rebalance recommendation');
   assert.equal(drain.deadline, 'none');
   const late = await upload('late', 1);

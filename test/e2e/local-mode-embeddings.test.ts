@@ -5,7 +5,7 @@
  */
 import { test, beforeAll, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { DatabaseSync } from 'node:sqlite';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,8 +40,10 @@ test('local mode with Bedrock configured: samples get vectors, search is hybrid'
   const daemon = spawnDaemon(localEnv({ INGEST_HTTP_PORT: String(await freePort()) }));
   try {
     const progress = () => daemon.logs().filter((l) => l.unparsed === true).map((l) => String(l.msg));
-    await waitFor(() => progress().some((l) => l.includes('領収書-写真.jpg')) && progress().some((l) => l.includes('請求書-テキスト層.pdf')), {
-      what: 'the samples processed', timeoutMs: 60_000,
+    // every sample, not just the two looked at: a later one's Bedrock calls would land in the copy's window below
+    const names = (await readdir(SAMPLES)).filter((n) => !n.startsWith('.'));
+    await waitFor(() => names.every((name) => progress().some((l) => l.includes(`samples/${name}`))), {
+      what: 'every sample processed', timeoutMs: 90_000,
     });
     const said = progress().filter((l) => l.startsWith('embeddings:'));
     assert.equal(said.length, 1, 'says once what embeddings do');

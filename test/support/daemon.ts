@@ -61,8 +61,11 @@ export function spawnDaemon(env: Record<string, string>, args: string[] = ['run'
     }
   });
   child.stderr!.on('data', (chunk: Buffer) => (errText += chunk.toString()));
+  // 'close', not 'exit': only then has every line the process wrote been read from its pipes
+  let closed = false;
   const exited = new Promise<Exit>((resolve) =>
-    child.once('exit', (code, signal) => {
+    child.once('close', (code, signal) => {
+      closed = true;
       running.delete(child);
       resolve({ code, signal });
     }),
@@ -76,7 +79,7 @@ export function spawnDaemon(env: Record<string, string>, args: string[] = ['run'
       return waitFor(() => {
         const found = lines.find(predicate);
         if (found) return found;
-        if (child.exitCode !== null || child.signalCode !== null) {
+        if (closed) {
           throw Object.assign(new Error(`daemon exited (${child.exitCode ?? child.signalCode}) before ${what}; stderr: ${errText}`), { final: true });
         }
         return undefined;
@@ -123,7 +126,7 @@ export async function runCli(args: string[], env: Record<string, string>, timeou
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  const exit = await new Promise<Exit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exit = await new Promise<Exit>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
   clearTimeout(timer);
   return { ...exit, stdout, stderr };
 }

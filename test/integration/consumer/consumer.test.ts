@@ -135,12 +135,13 @@ test('the lease keeps a slow message invisible past its visibility timeout, and 
     started = true;
     await gate;
     return done;
-  }, 1, 2);
+  }, 1, 3);
   consumer.start();
   await waitFor(() => started, { what: 'job start' });
-  // Through several 2 s visibility windows, another receiver never sees the message (a measurement
-  // window: the lease is renewed in the background, with no event to await).
-  const until = Date.now() + 5_000;
+  // Through several 3 s visibility windows (renewed every second: 2 s of slack for a slow renewal),
+  // another receiver never sees the message (a measurement window: the lease is renewed in the
+  // background, with no event to await).
+  const until = Date.now() + 7_000;
   while (Date.now() < until) {
     assert.equal((await receiveVisible(sqs, queueUrl, 1)).length, 0, 'message must stay invisible while leased');
     await sleep(250);

@@ -201,7 +201,7 @@ test('a process that writes and closes can exit on its own (no leaked timers or 
   let output = '';
   child.stdout.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<'hung'>((resolve) => {
     timer = setTimeout(() => resolve('hung'), 10_000);
