@@ -8,6 +8,11 @@ import { enqueueFiles } from './enqueue-files.ts';
 
 export const SAMPLES_DIR = fileURLToPath(new URL('../../samples/', import.meta.url));
 
+/** The bundled samples' file names (hidden files aside), sorted. */
+export async function sampleNames(): Promise<string[]> {
+  return (await readdir(SAMPLES_DIR)).filter((n) => !n.startsWith('.')).sort();
+}
+
 /**
  * On the first start of a data dir, upload the bundled samples and send one native
  * FILE_UPLOADED message each, so `npm start` shows real processing at once. Returns how many.
@@ -15,7 +20,7 @@ export const SAMPLES_DIR = fileURLToPath(new URL('../../samples/', import.meta.u
 export async function seedSamples(o: { dataDir: string; sqs: SQSClient; s3: S3Client; queueUrl: string; bucket: string }): Promise<number> {
   const marker = join(o.dataDir, '.samples-seeded');
   if (existsSync(marker)) return 0;
-  const names = (await readdir(SAMPLES_DIR)).filter((n) => !n.startsWith('.')).sort();
+  const names = await sampleNames();
   const sent = await enqueueFiles({
     s3: o.s3, sqs: o.sqs, bucket: o.bucket, queueUrl: o.queueUrl,
     files: names.map((name) => ({ path: join(SAMPLES_DIR, name), key: `samples/${name}`, originalPath: join('samples', name) })),

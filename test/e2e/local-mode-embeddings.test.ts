@@ -5,16 +5,15 @@
  */
 import { test, beforeAll, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { DatabaseSync } from 'node:sqlite';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBedrockStandIn, type BedrockStandIn } from '../support/bedrock-stand-in.ts';
+import { SAMPLES_DIR as SAMPLES, sampleNames } from '../../src/local/seed-samples.ts';
 import { runCli, spawnDaemon } from '../support/daemon.ts';
 import { freePort } from '../support/free-port.ts';
 import { waitFor } from '../support/wait-for.ts';
-
-const SAMPLES = new URL('../../samples/', import.meta.url).pathname;
 
 let bedrock: BedrockStandIn;
 let dataDir: string;
@@ -41,7 +40,7 @@ test('local mode with Bedrock configured: samples get vectors, search is hybrid'
   try {
     const progress = () => daemon.logs().filter((l) => l.unparsed === true).map((l) => String(l.msg));
     // every sample, not just the two looked at: a later one's Bedrock calls would land in the copy's window below
-    const names = (await readdir(SAMPLES)).filter((n) => !n.startsWith('.'));
+    const names = await sampleNames();
     await waitFor(() => names.every((name) => progress().some((l) => l.includes(`samples/${name}`))), {
       what: 'every sample processed', timeoutMs: 90_000,
     });

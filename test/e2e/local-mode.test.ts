@@ -10,11 +10,12 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sampleNames } from '../../src/local/seed-samples.ts';
 import { runCli, spawnDaemon, type SpawnedDaemon } from '../support/daemon.ts';
 import { freePort } from '../support/free-port.ts';
 import { waitFor } from '../support/wait-for.ts';
 
-const SAMPLES = (await readdir(new URL('../../samples/', import.meta.url))).filter((n) => !n.startsWith('.'));
+const SAMPLES = await sampleNames();
 
 let dataDir: string;
 beforeAll(async () => {

@@ -9,18 +9,19 @@
 import { test, beforeAll, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, SendMessageCommand, SQSClient, type SQSClient as SqsClientType } from '@aws-sdk/client-sqs';
+import { sampleNames } from '../../src/local/seed-samples.ts';
 import { runCli, spawnDaemon, type SpawnedDaemon } from '../support/daemon.ts';
 import {
   createBucket, createQueuePair, fauxqsEndpoint, queueCounts, receiveVisible, send, testS3, testSqs, uniqueName,
 } from '../support/aws.ts';
 import { waitFor } from '../support/wait-for.ts';
 
-const SAMPLES = (await readdir(new URL('../../samples/', import.meta.url))).filter((n) => !n.startsWith('.'));
+const SAMPLES = await sampleNames();
 const NO_DAEMON = /no local spot-ingest is running \(start it with npm start\)/;
 
 let dataDir: string;
