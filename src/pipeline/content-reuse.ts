@@ -9,8 +9,9 @@
  * On one daemon, jobs for the same content do not extract side by side: while one job looks up or
  * extracts, the others wait for it and then index its result (or, if it ends without a reusable
  * result, the next one takes its turn). A waiting job lends its slot to a new message (park) and
- * hears of each page the extraction finishes, so its own deadline moves on with it. Across daemons, copies that arrive together may both
- * extract; the store's first-writer-wins keeps their documents identical.
+ * hears of each page the extraction finishes, so its own deadline moves on with it. Across
+ * daemons, copies that arrive together may both extract; the store's first-writer-wins keeps their
+ * documents identical.
  */
 import { classifyError } from '../core/classify.ts';
 import type { IngestError } from '../core/errors.ts';
@@ -84,6 +85,14 @@ export class ContentReuse {
       this.#turns.delete(id);
       finish(content);
     };
+    /** A store failure reuse can do without; an abort ends the turn and the job (rethrown). */
+    const storeFailure = (err: unknown, cut: AbortSignal | undefined): IngestError => {
+      if (cut?.aborted) {
+        end(null);
+        throw err;
+      }
+      return classifyError(err);
+    };
     try {
       const found = await this.#store.get(key, signal ? { signal } : {});
       if (found !== null) {
@@ -91,12 +100,7 @@ export class ContentReuse {
         return { kind: 'hit', content: found };
       }
     } catch (err) {
-      // reuse saves work; it never costs a job: a failed lookup is a miss (an abort still ends the job)
-      if (signal?.aborted) {
-        end(null);
-        throw err;
-      }
-      lookupFailed = classifyError(err);
+      lookupFailed = storeFailure(err, signal); // a miss: the job extracts
     }
     return {
       kind: 'miss',
@@ -113,13 +117,8 @@ export class ContentReuse {
         try {
           kept = await this.#store.keep(key, result, options);
         } catch (err) {
-          if (options.signal?.aborted) {
-            end(null);
-            throw err;
-          }
           // not kept, but made: the job (and the copies waiting for it) index this result
-          const error = classifyError(err);
-          kept = { kept: 'no', content: result, reason: 'the store failed', error };
+          kept = { kept: 'no', content: result, reason: 'the store failed', error: storeFailure(err, options.signal) };
         }
         end(kept.content);
         return kept;

@@ -164,10 +164,10 @@ export async function processEvent(event: FileEvent, deps: PipelineDeps, ctx: Jo
         content = made;
         const rejected = acquired ? notReusable(made) : null;
         const kept = acquired ? await acquired.settle(rejected === null ? made : null, { signal: ctx.signal }) : null;
-        const notKept = rejected ?? (kept?.kept === 'no' ? kept.reason : null);
-        if (kept?.kept === 'no' && kept.error) log.warn({ err: kept.error }, 'could not keep the extraction for reuse: indexed without keeping it');
-        else if (notKept !== null) log.info({ reason: notKept }, 'extraction not kept for reuse');
-        if (kept?.kept === 'theirs') log.info({ from: kept.content.from }, 'the same content was extracted elsewhere at the same time: indexed from the extraction kept first');
+        if (rejected !== null) log.info({ reason: rejected }, 'extraction not kept for reuse');
+        else if (kept?.kept === 'no' && kept.error) log.warn({ err: kept.error }, 'could not keep the extraction for reuse: indexed without keeping it');
+        else if (kept?.kept === 'no') log.info({ reason: kept.reason }, 'extraction not kept for reuse');
+        else if (kept?.kept === 'theirs') log.info({ from: kept.content.from }, 'the same content was extracted elsewhere at the same time: indexed from the extraction kept first');
         if (kept) content = kept.content;
       } catch (err) {
         await acquired?.settle(null);
