@@ -13,7 +13,7 @@ import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { PDFDocument } from 'pdf-lib';
 import { documentId } from '../../src/adapters/index/document-id.ts';
 import { createBucket, putObject, queueCounts, send } from '../support/aws.ts';
-import { outcomeLines, spawnDaemon, type SpawnedDaemon } from '../support/daemon.ts';
+import { isOutcomeLine, outcomeLines, spawnDaemon, type SpawnedDaemon } from '../support/daemon.ts';
 import { FIXTURES } from '../support/documents.ts';
 import { createE2eStack, type E2eStack } from '../support/e2e-stack.ts';
 import { nativeEvent } from '../support/events.ts';
@@ -98,7 +98,7 @@ test('a notice releases the slow PDF with its pages checkpointed; a second daemo
   try {
     const resumed = await second.waitForLog((l) => l.msg === 'resuming from a checkpoint', 'the second daemon to resume', 30_000);
     assert.ok(Number(resumed.pages) >= checkpointed, `resumed ${String(resumed.pages)} pages`);
-    const done = await second.waitForLog((l) => l.messageId === slowId && typeof l.outcome === 'string' && typeof l.ms === 'number', 'the slow PDF to finish', 90_000);
+    const done = await second.waitForLog((l) => l.messageId === slowId && isOutcomeLine(l), 'the slow PDF to finish', 90_000);
     assert.equal(done.outcome, 'done');
     const doc = stack.recorder.documents(stack.index).get(id)!;
     assert.equal(doc.page_count, PAGES);

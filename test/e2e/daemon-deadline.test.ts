@@ -14,7 +14,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { putObject, queueCounts, receiveVisible, send, testDynamo } from '../support/aws.ts';
-import { outcomeLines, runCli, spawnDaemon, type SpawnedDaemon } from '../support/daemon.ts';
+import { isOutcomeLine, outcomeLines, runCli, spawnDaemon, type SpawnedDaemon } from '../support/daemon.ts';
 import { FIXTURES } from '../support/documents.ts';
 import { createE2eStack, type E2eStack } from '../support/e2e-stack.ts';
 import { nativeEvent } from '../support/events.ts';
@@ -81,7 +81,7 @@ test('a job past its deadline is aborted: its worker is replaced, its slot and l
     assert.ok(daemon.logs().some((l) => typeof l.msg === 'string' && l.msg.startsWith('last receive before SQS redrive')), 'the last receive was rolled over, not left to redrive');
     assert.equal(stack.indexed(hung), false);
     // the outcome line follows the dead letter's send and the message's delete
-    await daemon.waitForLog((l) => outcomeLines([l]).length === 1 && l.outcome === 'dead-letter', 'the dead-letter outcome line');
+    await daemon.waitForLog((l) => isOutcomeLine(l) && l.outcome === 'dead-letter', 'the dead-letter outcome line');
     await waitFor(async () => (await queueCounts(stack.sqs, stack.queueUrl)).total === 0, { what: 'queue empty' });
     assert.equal(outcomeLines(daemon.logs()).filter((l) => l.outcome === 'dead-letter').length, 1);
     assert.equal((await daemon.stop()).code, 0);

@@ -14,7 +14,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { documentId } from '../../src/adapters/index/document-id.ts';
 import { putObject, receiveVisible, send } from '../support/aws.ts';
-import { spawnDaemon, type SpawnedDaemon } from '../support/daemon.ts';
+import { isOutcomeLine, spawnDaemon, type SpawnedDaemon } from '../support/daemon.ts';
 import { FIXTURES } from '../support/documents.ts';
 import { createE2eStack, stopDaemonAndClose, type E2eStack } from '../support/e2e-stack.ts';
 import { nativeEvent } from '../support/events.ts';
@@ -43,7 +43,7 @@ beforeAll(async () => {
 afterAll(() => stopDaemonAndClose(stack, daemon));
 
 function settle(messageId: string, what: string): Promise<Record<string, unknown>> {
-  return daemon.waitForLog((l) => l.messageId === messageId && typeof l.outcome === 'string' && typeof l.ms === 'number', `outcome of ${what}`, 90_000);
+  return daemon.waitForLog((l) => l.messageId === messageId && isOutcomeLine(l), `outcome of ${what}`, 90_000);
 }
 
 function rssBytes(): number {

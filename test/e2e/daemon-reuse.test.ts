@@ -190,13 +190,12 @@ test('an extraction the store cannot keep (its bucket is missing) is still index
     const keys = ['big/one.txt', 'big/two.txt'];
     for (const key of keys) await putObject(stack.s3, stack.bucket, key, big);
     for (const key of keys) await send(stack.sqs, stack.queueUrl, nativeEvent(stack.bucket, key));
-    const events = await doneEvents(daemon, keys);
+    await doneEvents(daemon, keys);
     assert.ok(keys.every((k) => stack.indexed(k)), 'both copies indexed');
     const warned = daemon.logs().filter((l) => l.msg === 'could not keep the extraction for reuse: indexed without keeping it');
     assert.ok(warned.length >= 1, 'the failed keep is a warning');
     assert.equal(warned[0]!.level, 'warn');
     assert.equal((await queueCounts(stack.sqs, stack.dlqUrl)).total, 0, 'nothing dead-lettered');
-    assert.ok(keys.every((k) => events.get(k)!.outcome === 'done'));
   } finally {
     await stopDaemonAndClose(stack, daemon);
   }

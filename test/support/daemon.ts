@@ -111,12 +111,15 @@ export async function killSpawned(): Promise<void> {
   await Promise.all(exits);
 }
 
-/** The log lines that report a settled message (they carry `outcome` and `ms`). */
-export const outcomeLines = (logs: Record<string, unknown>[]) => logs.filter((l) => typeof l.outcome === 'string' && typeof l.ms === 'number');
+/** Whether a log line reports a settled message (it carries `outcome` and `ms`). */
+export const isOutcomeLine = (l: Record<string, unknown>) => typeof l.outcome === 'string' && typeof l.ms === 'number';
+
+/** The log lines that report a settled message. */
+export const outcomeLines = (logs: Record<string, unknown>[]) => logs.filter(isOutcomeLine);
 
 /** The outcome the daemon logged for this SQS message, once it has settled it. */
 export const outcomeOf = async (daemon: SpawnedDaemon, messageId: string, what = messageId, timeoutMs = 60_000) =>
-  (await daemon.waitForLog((l) => l.messageId === messageId && outcomeLines([l]).length === 1, `outcome of ${what}`, timeoutMs)).outcome;
+  (await daemon.waitForLog((l) => l.messageId === messageId && isOutcomeLine(l), `outcome of ${what}`, timeoutMs)).outcome;
 
 /** Run a one-shot command (e.g. `setup`) to completion. */
 export async function runCli(args: string[], env: Record<string, string>, timeoutMs = 60_000): Promise<Exit & { stdout: string; stderr: string }> {
